@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Outbox: notifications the tracker queued with the events they announce,
+// delivered by its sender. A row is deleted only after Telegram accepted
+// it, so a crash repeats at most the messages in flight.
+
+// OutboxMsg is one queued notification.
+type OutboxMsg struct {
+	ID       int64
+	ChatID   int64
+	Code     string
+	Body     string
+	Attempts int
+}
+
+// PendingOutbox returns up to limit messages with id > afterID that may
+// be sent now (not_before passed) to chats not paused, in id order.
+func (s *Store) PendingOutbox(ctx context.Context, afterID int64, limit int) ([]OutboxMsg, error) {
+	rows, err := s.db.QueryContext(ctx, `
+SELECT o.id, o.chat_id, o.code, o.body, o.attempts FROM outbox o JOIN chats c ON c.id = o.chat_id
+WHERE o.id > ? AND o.not_before <= ? AND c.paused_at IS NULL
+ORDER BY o.id LIMIT ?`, afterID, s.unix(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending outbox: %w", err)
+	}
+	defer rows.Close()
+	var ms []OutboxMsg
+	for rows.Next() {
+		var m OutboxMsg
+		if err := rows.Scan(&m.ID, &m.ChatID, &m.Code, &m.Body, &m.Attempts); err != nil {
+			return nil, fmt.Errorf("store: pending outbox: %w", err)
+		}
+		ms = append(ms, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: pending outbox: %w", err)
+	}
+	return ms, nil
+}
+
+// OutboxLen counts the queued messages (all chats, due or not).
+func (s *Store) OutboxLen(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox").Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: outbox length: %w", err)
+	}
+	return n, nil
+}
+
+// DeleteOutbox removes a delivered (or abandoned) message.
+func (s *Store) DeleteOutbox(ctx context.Context, id int64) error {
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM outbox WHERE id = ?", id); err != nil {
+		return fmt.Errorf("store: delete outbox %d: %w", id, err)
+	}
+	return nil
+}
+
+// DeferOutbox keeps a message for later: not before notBefore, with one
+// more failed attempt counted when failed is set. It returns the attempts.
+func (s *Store) DeferOutbox(ctx context.Context, id int64, notBefore time.Time, failed bool) (int, error) {
+	inc := 0
+	if failed {
+		inc = 1
+	}
+	var n int
+	err := s.db.QueryRowContext(ctx,
+		"UPDATE outbox SET not_before = ?, attempts = attempts + ? WHERE id = ? RETURNING attempts",
+		notBefore.Unix(), inc, id).Scan(&n)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: defer outbox %d: %w", id, err)
+	}
+	return n, nil
+}
+
+// PauseChat marks a chat Telegram will not let the bot write to (blocked,
+// kicked, chat not found). Its codes stop being polled and its messages
+// wait in the outbox until the bot clears paused_at (the person wrote
+// again); they are delivered then.
+func (s *Store) PauseChat(ctx context.Context, chatID int64) error {
+	now := s.unix()
+	_, err := s.db.ExecContext(ctx,
+		"UPDATE chats SET paused_at = ?, updated_at = ? WHERE id = ? AND paused_at IS NULL", now, now, chatID)
+	if err != nil {
+		return fmt.Errorf("store: pause chat %d: %w", chatID, err)
+	}
+	return nil
+}
+
+// MigrateChat moves chat from to its new id to (a group that became a
+// supergroup): tracked codes and queued messages follow it. When to
+// already exists, the two are merged (to's own descriptions win).
+func (s *Store) MigrateChat(ctx context.Context, from, to int64) error {
+	if from == to {
+		return nil
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		now := s.unix()
+		var exists int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM chats WHERE id = ?", to).Scan(&exists); err != nil {
+			return err
+		}
+		if exists == 0 {
+			_, err := tx.ExecContext(ctx,
+				"UPDATE chats SET id = ?, kind = 'supergroup', updated_at = ? WHERE id = ?", to, now, from)
+			return err
+		}
+		for _, q := range []string{
+			`INSERT INTO tracked (chat_id, code, description, added_at, notified_event_id)
+			 SELECT ?, code, description, added_at, notified_event_id FROM tracked WHERE chat_id = ?
+			 ON CONFLICT (chat_id, code) DO NOTHING`,
+			"UPDATE outbox SET chat_id = ? WHERE chat_id = ?",
+		} {
+			if _, err := tx.ExecContext(ctx, q, to, from); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, "DELETE FROM chats WHERE id = ?", from)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: migrate chat %d to %d: %w", from, to, err)
+	}
+	return nil
+}
