@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Package is one code a chat tracks, with the parcel's last known status
+// as the tracker left it.
+type Package struct {
+	Code        string
+	Description string
+	AddedAt     time.Time
+	State       string // parcels.state: new, notfound, active, final, expired, invalid
+	LastKind    string // tracking.Kind of the newest event, "" before any
+	LastStatus  string // the newest event's text
+	LastEventAt time.Time
+	CheckedAt   time.Time // zero: never checked yet
+	CheckedBy   string    // provider that answered last
+}
+
+// PackageItem is a code to track with the chat's description.
+type PackageItem struct {
+	Code        string
+	Description string
+}
+
+// AddResult says what AddPackages did with each code.
+type AddResult struct {
+	Added   []PackageItem // newly tracked by the chat
+	Renamed []PackageItem // already tracked, description replaced
+	Kept    []PackageItem // already tracked, unchanged (with the stored description)
+	OverCap []string      // refused: the chat reached its cap
+}
+
+// Accepted is every code the chat now tracks from the request, in order
+// added, renamed, kept.
+func (r AddResult) Accepted() []PackageItem {
+	out := append([]PackageItem(nil), r.Added...)
+	out = append(out, r.Renamed...)
+	return append(out, r.Kept...)
+}
+
+// AddPackages makes chat track items in one transaction: new codes are
+// added while the chat holds fewer than max codes, a tracked code with a
+// new non-empty description is renamed. The chat is created or
+// un-paused. A parcel that had expired starts over as new.
+func (s *Store) AddPackages(ctx context.Context, chat ChatRef, items []PackageItem, max int) (AddResult, error) {
+	var res AddResult
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res = AddResult{}
+		now := s.unix()
+		if err := chatsUpsert(ctx, tx, chat, now); err != nil {
+			return err
+		}
+		var count int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM tracked WHERE chat_id = ?", chat.ID).Scan(&count); err != nil {
+			return err
+		}
+		for _, it := range items {
+			var old string
+			err := tx.QueryRowContext(ctx, "SELECT description FROM tracked WHERE chat_id = ? AND code = ?", chat.ID, it.Code).Scan(&old)
+			switch {
+			case err == nil:
+				if it.Description == "" || it.Description == old {
+					res.Kept = append(res.Kept, PackageItem{it.Code, old})
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, "UPDATE tracked SET description = ? WHERE chat_id = ? AND code = ?", it.Description, chat.ID, it.Code); err != nil {
+					return err
+				}
+				res.Renamed = append(res.Renamed, it)
+				continue
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+			if count >= max {
+				res.OverCap = append(res.OverCap, it.Code)
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO parcels (code, created_at) VALUES (?, ?)
+				ON CONFLICT (code) DO UPDATE SET state = 'new', next_pass = 0, misses = 0
+				WHERE parcels.state = 'expired'`, it.Code, now); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO tracked (chat_id, code, description, added_at) VALUES (?, ?, ?, ?)",
+				chat.ID, it.Code, it.Description, now); err != nil {
+				return err
+			}
+			count++
+			res.Added = append(res.Added, it)
+		}
+		return nil
+	})
+	if err != nil {
+		return AddResult{}, fmt.Errorf("store: add packages to chat %d: %w", chat.ID, err)
+	}
+	return res, nil
+}
+
+// RemovePackage stops chat from tracking code; false if it did not.
+func (s *Store) RemovePackage(ctx context.Context, chatID int64, code string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, "DELETE FROM tracked WHERE chat_id = ? AND code = ?", chatID, code)
+	if err != nil {
+		return false, fmt.Errorf("store: remove %s from chat %d: %w", code, chatID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+const packagesSelectSQL = `SELECT t.code, t.description, t.added_at, p.state, p.last_kind, p.last_status,
+  p.last_event_at, p.checked_at, p.checked_by
+FROM tracked t JOIN parcels p ON p.code = t.code`
+
+func packagesScan(sc interface{ Scan(...any) error }) (Package, error) {
+	var p Package
+	var added int64
+	var lastEvent, checked sql.NullInt64
+	if err := sc.Scan(&p.Code, &p.Description, &added, &p.State, &p.LastKind, &p.LastStatus, &lastEvent, &checked, &p.CheckedBy); err != nil {
+		return p, err
+	}
+	p.AddedAt = time.Unix(added, 0)
+	if lastEvent.Valid {
+		p.LastEventAt = time.Unix(lastEvent.Int64, 0)
+	}
+	if checked.Valid {
+		p.CheckedAt = time.Unix(checked.Int64, 0)
+	}
+	return p, nil
+}
+
+// Packages lists the codes chat tracks, oldest first.
+func (s *Store) Packages(ctx context.Context, chatID int64) ([]Package, error) {
+	rows, err := s.db.QueryContext(ctx, packagesSelectSQL+" WHERE t.chat_id = ? ORDER BY t.added_at, t.code", chatID)
+	if err != nil {
+		return nil, fmt.Errorf("store: packages of chat %d: %w", chatID, err)
+	}
+	defer rows.Close()
+	var out []Package
+	for rows.Next() {
+		p, err := packagesScan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: packages of chat %d: %w", chatID, err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: packages of chat %d: %w", chatID, err)
+	}
+	return out, nil
+}
+
+// TrackedPackage returns code as chat tracks it, or ErrNotFound.
+func (s *Store) TrackedPackage(ctx context.Context, chatID int64, code string) (Package, error) {
+	p, err := packagesScan(s.db.QueryRowContext(ctx, packagesSelectSQL+" WHERE t.chat_id = ? AND t.code = ?", chatID, code))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, ErrNotFound
+	}
+	if err != nil {
+		return p, fmt.Errorf("store: package %s of chat %d: %w", code, chatID, err)
+	}
+	return p, nil
+}
+
+// HistoryEvent is one stored event of a parcel, as the history shows it.
+type HistoryEvent struct {
+	Kind        string
+	Description string
+	Detail      string
+	Location    string
+	At          time.Time
+}
+
+// History returns the stored events of code, oldest first.
+func (s *Store) History(ctx context.Context, code string) ([]HistoryEvent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT kind, description, detail, location, happened_at
+		FROM events WHERE code = ? ORDER BY happened_at, id`, code)
+	if err != nil {
+		return nil, fmt.Errorf("store: history of %s: %w", code, err)
+	}
+	defer rows.Close()
+	var out []HistoryEvent
+	for rows.Next() {
+		var e HistoryEvent
+		var at int64
+		if err := rows.Scan(&e.Kind, &e.Description, &e.Detail, &e.Location, &at); err != nil {
+			return nil, fmt.Errorf("store: history of %s: %w", code, err)
+		}
+		e.At = time.Unix(at, 0)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: history of %s: %w", code, err)
+	}
+	return out, nil
+}
