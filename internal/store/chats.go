@@ -80,52 +80,6 @@ func (s *Store) GetChat(ctx context.Context, id int64) (Chat, error) {
 	return c, nil
 }
 
-// PauseChat marks chat id as unreachable (blocked, kicked, not found):
-// its codes are no longer polled until someone writes there again.
-func (s *Store) PauseChat(ctx context.Context, id int64) error {
-	_, err := s.db.ExecContext(ctx, "UPDATE chats SET paused_at = ?, updated_at = ? WHERE id = ? AND paused_at IS NULL", s.unix(), s.unix(), id)
-	if err != nil {
-		return fmt.Errorf("store: pause chat %d: %w", id, err)
-	}
-	return nil
-}
-
-// MigrateChat moves everything of chat from to chat to (a group that
-// became a supergroup). When to already exists the two merge: codes both
-// track keep to's description. Migrating a chat that does not exist is a
-// no-op, so the two service messages Telegram sends are both harmless.
-func (s *Store) MigrateChat(ctx context.Context, from, to int64) error {
-	if from == to {
-		return nil
-	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		now := s.unix()
-		res, err := tx.ExecContext(ctx, `INSERT INTO chats (id, kind, title, created_at, updated_at, paused_at)
-			SELECT ?, 'supergroup', title, created_at, ?, NULL FROM chats WHERE id = ?
-			ON CONFLICT (id) DO UPDATE SET paused_at = NULL, updated_at = excluded.updated_at`, to, now, from)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil // from is unknown
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tracked (chat_id, code, description, added_at)
-			SELECT ?, code, description, added_at FROM tracked WHERE chat_id = ?
-			ON CONFLICT (chat_id, code) DO NOTHING`, to, from); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "UPDATE outbox SET chat_id = ? WHERE chat_id = ?", to, from); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, "DELETE FROM chats WHERE id = ?", from)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("store: migrate chat %d to %d: %w", from, to, err)
-	}
-	return nil
-}
-
 // DeleteChatData deletes everything kept about chat id (LGPD): the chat,
 // its codes and descriptions, its queued notifications, and the parcels
 // and events no other chat tracks. It returns how many codes it tracked.

@@ -164,36 +164,3 @@ func (s *Store) TrackedPackage(ctx context.Context, chatID int64, code string) (
 	}
 	return p, nil
 }
-
-// HistoryEvent is one stored event of a parcel, as the history shows it.
-type HistoryEvent struct {
-	Kind        string
-	Description string
-	Detail      string
-	Location    string
-	At          time.Time
-}
-
-// History returns the stored events of code, oldest first.
-func (s *Store) History(ctx context.Context, code string) ([]HistoryEvent, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT kind, description, detail, location, happened_at
-		FROM events WHERE code = ? ORDER BY happened_at, id`, code)
-	if err != nil {
-		return nil, fmt.Errorf("store: history of %s: %w", code, err)
-	}
-	defer rows.Close()
-	var out []HistoryEvent
-	for rows.Next() {
-		var e HistoryEvent
-		var at int64
-		if err := rows.Scan(&e.Kind, &e.Description, &e.Detail, &e.Location, &at); err != nil {
-			return nil, fmt.Errorf("store: history of %s: %w", code, err)
-		}
-		e.At = time.Unix(at, 0)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: history of %s: %w", code, err)
-	}
-	return out, nil
-}

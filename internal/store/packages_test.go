@@ -151,7 +151,7 @@ func TestPackagesShowTrackerDataAndHistory(t *testing.T) {
 	if p.State != "final" || p.LastKind != "delivered" || !p.LastEventAt.Equal(at) || !p.CheckedAt.Equal(checked) || p.CheckedBy != "siterastreio" {
 		t.Fatalf("package = %+v", p)
 	}
-	h, err := s.History(ctx, "QQ850419295BR")
+	h, err := s.Events(ctx, "QQ850419295BR")
 	if err != nil {
 		t.Fatal(err)
 	}
