@@ -7,17 +7,37 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
+	"github.com/coreos/go-systemd/v22/journal"
 )
 
 // NewLogger returns the program's logger: ident names it
-// (rastreio-bot, rastreio-tracker); level is the least level written.
+// (rastreio-bot, rastreio-tracker, the journal's SYSLOG_IDENTIFIER); level
+// is the least level written.
+//
+// When stderr is the process's standard error and systemd connected it to
+// the journal (journal.StderrIsJournalStream, checked once here), entries
+// go to journald's native socket with structured fields (see
+// journalHandler), and each call returns only once journald has read the
+// entry, so even the last line before exit shows under `journalctl -u`
+// (systemd issue 2913). Otherwise it is slog's text handler on stderr.
 func NewLogger(ident string, level slog.Level, stderr io.Writer) *slog.Logger {
+	if f, ok := stderr.(*os.File); ok && f == os.Stderr {
+		if yes, err := journal.StderrIsJournalStream(); err == nil && yes {
+			b := newJournalBarrier(journalSocket, barrierTimeout)
+			return slog.New(newJournalHandler(ident, level, stderr, journal.Send, b.Wait))
+		}
+	}
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 }
+
+// barrierTimeout bounds how long a log call waits for journald to read
+// its entry; journald normally does within a fraction of a millisecond.
+const barrierTimeout = 500 * time.Millisecond
 
 var notifyErr sync.Once
 
