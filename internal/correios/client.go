@@ -1,0 +1,566 @@
+package correios
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/rastreio/rastreio/internal/tracking"
+)
+
+// ProviderName is the official API's name in RASTREIO_PROVIDERS, in the
+// tokens table and in provider_usage.
+const ProviderName = "correios"
+
+// MaxBatch is the most codes one tracking request carries.
+const MaxBatch = 50
+
+// Defaults for Config's tuning fields.
+const (
+	DefaultRequestTimeout   = 10 * time.Second
+	DefaultAttempts         = 2
+	DefaultMaxFailures      = 3
+	DefaultBackoff          = 500 * time.Millisecond
+	DefaultMaxRateLimitWait = 5 * time.Second
+	DefaultUserAgent        = "rastreio (+https://github.com/rastreio/rastreio)"
+	// TokenMargin: a stored token is renewed this long before expiraEm.
+	TokenMargin = 10 * time.Minute
+	// RatePacing is the share of the configured rate the client uses, so
+	// that jitter in request arrival never trips the gateway's bucket.
+	RatePacing = 0.95
+	maxBody    = 8 << 20
+	drainBody  = 64 << 10
+)
+
+// TokenStore caches the API token between passes (internal/store
+// implements it). Token returns an error (any) when nothing is stored.
+type TokenStore interface {
+	Token(ctx context.Context, provider string) (user, token string, expires time.Time, err error)
+	SaveToken(ctx context.Context, provider, user, token string, expires time.Time) error
+}
+
+// Config configures a Client. Zero tuning fields take the defaults.
+type Config struct {
+	BaseURL    string // CORREIOS_API_URL
+	User       string
+	AccessCode string
+	Postcard   string  // cartão de postagem; empty: token from /token/v1/autentica
+	Rate       float64 // CORREIOS_RATE_LIMIT, requests/s; the client paces at RatePacing of it
+	Burst      int     // CORREIOS_RATE_BURST; the client bursts at most half of it
+	HTTPClient *http.Client
+	Tokens     TokenStore // nil: the token lives in memory only
+	UserAgent  string
+	Logger     *slog.Logger
+
+	RequestTimeout   time.Duration // per HTTP request (≤ 15 s)
+	Attempts         int           // tries per request on 5xx and network errors
+	MaxFailures      int           // consecutive failed requests before the client gives up for its lifetime
+	Backoff          time.Duration // first retry delay (doubles, with jitter)
+	MaxRateLimitWait time.Duration // longest 429 wait absorbed before returning *tracking.RateLimitedError
+	Now              func() time.Time
+}
+
+// Client is the official Correios API as a tracking.Provider. One Client
+// serves one tracker pass: it requests at most one token in its life and
+// stops calling Correios after MaxFailures consecutive failed requests.
+// It is safe for concurrent use.
+type Client struct {
+	cfg      Config
+	base     string
+	identity string // whose token: user, host and postcard (never the access code)
+	hc       *http.Client
+	limiter  *rate.Limiter
+	log      *slog.Logger
+	now      func() time.Time
+
+	mu        sync.Mutex
+	tok       string
+	expires   time.Time
+	loaded    bool  // the store was consulted
+	fetched   bool  // a token was requested during this client's life
+	fresh     bool  // the current token was issued during this client's life
+	tokenErr  error // a failed token request, repeated to every caller
+	failures  atomic.Int32
+	lastErr   atomic.Pointer[error]
+	requests  atomic.Int64
+	tokenReqs atomic.Int64
+}
+
+// New checks cfg and builds a Client.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("correios: base URL %q is not an http(s) URL", cfg.BaseURL)
+	}
+	if cfg.User == "" || cfg.AccessCode == "" {
+		return nil, fmt.Errorf("correios: user and access code are required: %w", tracking.ErrAuth)
+	}
+	if cfg.Rate <= 0 {
+		cfg.Rate = 10
+	}
+	if cfg.Burst <= 0 {
+		cfg.Burst = 1
+	}
+	if cfg.RequestTimeout <= 0 || cfg.RequestTimeout > 15*time.Second {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.Attempts <= 0 {
+		cfg.Attempts = DefaultAttempts
+	}
+	if cfg.MaxFailures <= 0 {
+		cfg.MaxFailures = DefaultMaxFailures
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = DefaultBackoff
+	}
+	if cfg.MaxRateLimitWait <= 0 {
+		cfg.MaxRateLimitWait = DefaultMaxRateLimitWait
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = DefaultUserAgent
+	}
+	c := &Client{
+		cfg:      cfg,
+		base:     strings.TrimRight(cfg.BaseURL, "/"),
+		identity: cfg.User + "@" + u.Host,
+		hc:       cfg.HTTPClient,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+	}
+	if cfg.Postcard != "" {
+		c.identity += "#" + cfg.Postcard
+	}
+	if c.hc == nil {
+		c.hc = &http.Client{Timeout: cfg.RequestTimeout}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	c.limiter = NewLimiter(cfg.Rate, cfg.Burst)
+	return c, nil
+}
+
+// NewLimiter paces requests slightly under the provider's rate (r
+// requests/s) with a burst well inside the provider's burst b, so the
+// first request goes at once and arrival jitter never empties the
+// provider's bucket.
+func NewLimiter(r float64, b int) *rate.Limiter {
+	burst := b / 2
+	if burst < 1 {
+		burst = 1
+	}
+	return rate.NewLimiter(rate.Limit(r*RatePacing), burst)
+}
+
+// Name implements tracking.Provider.
+func (c *Client) Name() string { return ProviderName }
+
+// MaxBatch implements tracking.Provider.
+func (c *Client) MaxBatch() int { return MaxBatch }
+
+// Requests returns how many HTTP requests the client has sent (tracking
+// and token), for usage accounting.
+func (c *Client) Requests() int64 { return c.requests.Load() }
+
+// TokenRequests returns how many token requests the client has sent.
+func (c *Client) TokenRequests() int64 { return c.tokenReqs.Load() }
+
+// Track implements tracking.Provider: one GET of up to 50 codes. After a
+// 401/403 it gets one new token and retries the batch once.
+func (c *Client) Track(ctx context.Context, codes []string) (map[string]tracking.Result, error) {
+	if len(codes) == 0 {
+		return map[string]tracking.Result{}, nil
+	}
+	if len(codes) > MaxBatch {
+		return nil, fmt.Errorf("correios: %d codes in one call, at most %d", len(codes), MaxBatch)
+	}
+	if err := c.broken(); err != nil {
+		return nil, err
+	}
+	tok, err := c.token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for try := 0; ; try++ {
+		res, err := c.send(ctx, func(ctx context.Context) (*http.Request, error) {
+			return c.trackRequest(ctx, codes, tok)
+		})
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case res.Status == http.StatusOK:
+			out, err := ParseResponse(res.Body, codes)
+			if err != nil {
+				return nil, fmt.Errorf("correios: track %d codes: %w: %w", len(codes), tracking.ErrUnavailable, err)
+			}
+			return out, nil
+		case (res.Status == http.StatusUnauthorized || res.Status == http.StatusForbidden) && try == 0:
+			c.log.Warn("correios token rejected, renewing", slog.Int("status", res.Status), slog.String("message", gatewayMessage(res.Body)))
+			if tok, err = c.renew(ctx, tok); err != nil {
+				return nil, err
+			}
+			continue
+		case res.Status == http.StatusUnauthorized || res.Status == http.StatusForbidden:
+			return nil, fmt.Errorf("correios: track: %d %s after a new token: %w", res.Status, gatewayMessage(res.Body), tracking.ErrAuth)
+		default:
+			return nil, fmt.Errorf("correios: track %d codes: status %d %s: %w", len(codes), res.Status, gatewayMessage(res.Body), tracking.ErrUnavailable)
+		}
+	}
+}
+
+func (c *Client) trackRequest(ctx context.Context, codes []string, tok string) (*http.Request, error) {
+	q := url.Values{}
+	for _, code := range codes {
+		q.Add("codigosObjetos", code)
+	}
+	q.Set("resultado", "T")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/srorastro/v1/objetos?"+q.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	c.headers(req)
+	return req, nil
+}
+
+func (c *Client) headers(req *http.Request) {
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept-Language", "pt-BR")
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+}
+
+// token returns a usable token: the one in hand, else the stored one
+// when it belongs to this user and is not about to expire, else a new one
+// (at most one request in the client's life).
+func (c *Client) token(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tok != "" && c.valid(c.expires) {
+		return c.tok, nil
+	}
+	if !c.loaded && c.cfg.Tokens != nil {
+		c.loaded = true
+		user, tok, exp, err := c.cfg.Tokens.Token(ctx, ProviderName)
+		if err == nil && user == c.identity && tok != "" && c.valid(exp) {
+			c.tok, c.expires, c.fresh = tok, exp, false
+			return tok, nil
+		}
+	}
+	return c.fetchLocked(ctx)
+}
+
+// renew replaces a token the API rejected. If another caller already
+// replaced it, the new one is returned; a token issued during this
+// client's life that is rejected means the credentials do not work.
+func (c *Client) renew(ctx context.Context, rejected string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tok != rejected && c.tok != "" {
+		return c.tok, nil
+	}
+	if c.fresh {
+		return "", fmt.Errorf("correios: a token just issued was rejected: %w", tracking.ErrAuth)
+	}
+	c.tok = ""
+	return c.fetchLocked(ctx)
+}
+
+func (c *Client) valid(exp time.Time) bool { return c.now().Add(TokenMargin).Before(exp) }
+
+type tokenReply struct {
+	Token    string `json:"token"`
+	Emissao  string `json:"emissao"`
+	ExpiraEm string `json:"expiraEm"`
+}
+
+func (c *Client) fetchLocked(ctx context.Context) (string, error) {
+	if c.tokenErr != nil {
+		return "", c.tokenErr
+	}
+	if c.fetched {
+		c.tokenErr = fmt.Errorf("correios: token already requested once this pass: %w", tracking.ErrAuth)
+		return "", c.tokenErr
+	}
+	c.fetched = true
+	path := "/token/v1/autentica"
+	var body []byte
+	if c.cfg.Postcard != "" {
+		path = "/token/v1/autentica/cartaopostagem"
+		body, _ = json.Marshal(map[string]string{"numero": c.cfg.Postcard})
+	}
+	res, err := c.send(ctx, func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.SetBasicAuth(c.cfg.User, c.cfg.AccessCode)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		c.headers(req)
+		c.tokenReqs.Add(1)
+		return req, nil
+	})
+	if err != nil {
+		c.tokenErr = fmt.Errorf("correios: token: %w", err)
+		return "", c.tokenErr
+	}
+	switch {
+	case res.Status == http.StatusOK || res.Status == http.StatusCreated:
+	case res.Status == http.StatusUnauthorized || res.Status == http.StatusForbidden || res.Status == http.StatusBadRequest:
+		c.tokenErr = fmt.Errorf("correios: token: status %d %s (check CORREIOS_USER, CORREIOS_ACCESS_CODE, CORREIOS_POSTCARD): %w",
+			res.Status, gatewayMessage(res.Body), tracking.ErrAuth)
+		return "", c.tokenErr
+	default:
+		c.tokenErr = fmt.Errorf("correios: token: status %d %s: %w", res.Status, gatewayMessage(res.Body), tracking.ErrUnavailable)
+		return "", c.tokenErr
+	}
+	var tr tokenReply
+	if err := json.Unmarshal(res.Body, &tr); err != nil || tr.Token == "" {
+		c.tokenErr = fmt.Errorf("correios: token: unusable reply: %w", tracking.ErrUnavailable)
+		return "", c.tokenErr
+	}
+	exp, err := ParseTime(tr.ExpiraEm)
+	if err != nil {
+		if iss, err2 := ParseTime(tr.Emissao); err2 == nil {
+			exp = iss.Add(24 * time.Hour)
+		} else {
+			exp = c.now().Add(time.Hour)
+		}
+	}
+	c.tok, c.expires, c.fresh = tr.Token, exp, true
+	if c.cfg.Tokens != nil {
+		if err := c.cfg.Tokens.SaveToken(ctx, ProviderName, c.identity, tr.Token, exp); err != nil {
+			c.log.Warn("correios token not cached", slog.Any("error", err))
+		}
+	}
+	return c.tok, nil
+}
+
+// Reply is an HTTP answer read in full (bounded).
+type Reply struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// broken reports the client's given-up state: after MaxFailures
+// consecutive failed requests every call fails at once, so a pass against
+// a dead Correios ends quickly.
+func (c *Client) broken() error {
+	if int(c.failures.Load()) < c.cfg.MaxFailures {
+		return nil
+	}
+	cause := "repeated failures"
+	if p := c.lastErr.Load(); p != nil {
+		cause = (*p).Error()
+	}
+	return fmt.Errorf("correios: gave up after %d failed requests (last: %s): %w", c.cfg.MaxFailures, cause, tracking.ErrUnavailable)
+}
+
+func (c *Client) fail(err error) {
+	c.failures.Add(1)
+	c.lastErr.Store(&err)
+}
+
+// send performs one logical request: paced by the limiter, each attempt
+// under RequestTimeout, retried with backoff and jitter on network errors
+// and 5xx, 429 absorbed when short. Any other status is returned.
+func (c *Client) send(ctx context.Context, build func(context.Context) (*http.Request, error)) (Reply, error) {
+	return Send(ctx, SendConfig{
+		HC: c.hc, Limiter: c.limiter, Timeout: c.cfg.RequestTimeout, Attempts: c.cfg.Attempts,
+		Backoff: c.cfg.Backoff, MaxRateLimitWait: c.cfg.MaxRateLimitWait, Prefix: "correios",
+		Broken: c.broken, Fail: c.fail, OK: func() { c.failures.Store(0) }, Count: func() { c.requests.Add(1) },
+	}, build)
+}
+
+// SendConfig drives Send; providers share it.
+type SendConfig struct {
+	HC               *http.Client
+	Limiter          *rate.Limiter
+	Timeout          time.Duration
+	Attempts         int
+	Backoff          time.Duration
+	MaxRateLimitWait time.Duration
+	Prefix           string       // error prefix: the provider's name
+	Broken           func() error // non-nil: stop now
+	Fail             func(error)  // a request failed (network, 5xx)
+	OK               func()       // a request got an answer that is not a 5xx
+	Count            func()       // a request is about to be sent
+}
+
+// Send is the shared HTTP loop of the providers (see Client.send). The
+// reply of a 5xx that exhausted the attempts is an error wrapping
+// tracking.ErrUnavailable; a 429 that cannot be absorbed is a
+// *tracking.RateLimitedError.
+func Send(ctx context.Context, sc SendConfig, build func(context.Context) (*http.Request, error)) (Reply, error) {
+	tries, limited := 0, 0
+	for {
+		if sc.Broken != nil {
+			if err := sc.Broken(); err != nil {
+				return Reply{}, err
+			}
+		}
+		if err := sc.Limiter.Wait(ctx); err != nil {
+			return Reply{}, fmt.Errorf("%s: %w", sc.Prefix, err)
+		}
+		res, err := attempt(ctx, sc, build)
+		if ctx.Err() != nil {
+			return Reply{}, fmt.Errorf("%s: %w", sc.Prefix, ctx.Err())
+		}
+		if err == nil && res.Status == http.StatusTooManyRequests {
+			wait := retryAfter(res.Header, time.Now())
+			if wait <= 0 {
+				wait = jitter(sc.Backoff << limited)
+			}
+			limited++
+			if limited > 3 || wait > sc.MaxRateLimitWait {
+				return Reply{}, fmt.Errorf("%s: %w", sc.Prefix, &tracking.RateLimitedError{RetryAfter: wait})
+			}
+			if err := sleep(ctx, wait); err != nil {
+				return Reply{}, fmt.Errorf("%s: %w", sc.Prefix, err)
+			}
+			continue
+		}
+		if err == nil && res.Status < 500 {
+			if sc.OK != nil {
+				sc.OK()
+			}
+			return res, nil
+		}
+		if err == nil {
+			err = fmt.Errorf("status %d", res.Status)
+		}
+		if sc.Fail != nil {
+			sc.Fail(err)
+		}
+		tries++
+		if tries >= sc.Attempts {
+			return Reply{}, fmt.Errorf("%s: %d tries: %w: %w", sc.Prefix, tries, tracking.ErrUnavailable, err)
+		}
+		if sc.Broken != nil {
+			if berr := sc.Broken(); berr != nil {
+				return Reply{}, berr
+			}
+		}
+		if err := sleep(ctx, jitter(sc.Backoff<<(tries-1))); err != nil {
+			return Reply{}, fmt.Errorf("%s: %w", sc.Prefix, err)
+		}
+	}
+}
+
+// attempt sends one request under its own timeout and reads the body.
+func attempt(ctx context.Context, sc SendConfig, build func(context.Context) (*http.Request, error)) (Reply, error) {
+	actx, cancel := context.WithTimeout(ctx, sc.Timeout)
+	defer cancel()
+	req, err := build(actx)
+	if err != nil {
+		return Reply{}, err
+	}
+	if sc.Count != nil {
+		sc.Count()
+	}
+	resp, err := sc.HC.Do(req)
+	if err != nil {
+		return Reply{}, scrub(err)
+	}
+	defer resp.Body.Close()
+	res := Reply{Status: resp.StatusCode, Header: resp.Header}
+	limit := int64(maxBody)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		limit = drainBody
+	}
+	res.Body, err = io.ReadAll(io.LimitReader(resp.Body, limit))
+	if err != nil {
+		return Reply{}, fmt.Errorf("read body: %w", scrub(err))
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		// A body over the limit would be cut: refuse it rather than parse half.
+		if n, _ := io.CopyN(io.Discard, resp.Body, 1); n > 0 {
+			return res, fmt.Errorf("body over %d bytes", maxBody)
+		}
+	} else {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, drainBody))
+	}
+	return res, nil
+}
+
+// scrub drops the URL from a transport error (it carries the codes, and
+// for other providers possibly a key in the query); the cause is kept.
+func scrub(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// retryAfter reads Retry-After (seconds or an HTTP date); 0 when absent.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// jitter returns a duration in [d/2, d).
+func jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// gatewayMessage extracts the gateway's messages ({"msgs":[…]}) for
+// errors and logs; it never echoes an arbitrary body.
+func gatewayMessage(body []byte) string {
+	var g struct {
+		Msgs []string `json:"msgs"`
+	}
+	if json.Unmarshal(body, &g) != nil || len(g.Msgs) == 0 {
+		return ""
+	}
+	m := strings.Join(g.Msgs, "; ")
+	if len(m) > 200 {
+		m = m[:200]
+	}
+	return strconv.Quote(m)
+}

@@ -1,0 +1,247 @@
+package correios
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/rastreio/rastreio/internal/tracking"
+)
+
+// Per-object messages inside a 200 (matched on the prefix only: the
+// wording after it varies).
+const (
+	msgNotFound = "SRO-020" // not (yet) in the Correios base: keep asking
+	msgInvalid  = "SRO-019" // malformed code: stop asking
+	msgNotOurs  = "SRO-009" // belongs to another contract
+)
+
+// ErrBody means a 200 whose body cannot be used.
+var ErrBody = errors.New("correios: unusable response body")
+
+// Object is one tracked object, in the official API's shape or the
+// Correios website's (served by Site Rastreio and PacoteVício): only the
+// fields rastreio uses, decoded leniently.
+type Object struct {
+	CodObjeto string            `json:"codObjeto"`
+	Mensagem  string            `json:"mensagem"`
+	Eventos   []json.RawMessage `json:"eventos"`
+}
+
+type wireEvent struct {
+	Codigo     string   `json:"codigo"`
+	Tipo       flexText `json:"tipo"`
+	DtHrCriado flexTime `json:"dtHrCriado"`
+	Descricao  string   `json:"descricao"`
+	Detalhe    string   `json:"detalhe"`
+	Unidade    wireUnit `json:"unidade"`
+}
+
+type wireUnit struct {
+	CodSro   flexText     `json:"codSro"`
+	Nome     string       `json:"nome"`
+	Endereco wireEndereco `json:"endereco"`
+}
+
+// UnmarshalJSON ignores a unit that is not an object (PHP encodes an
+// empty one as []).
+func (u *wireUnit) UnmarshalJSON(b []byte) error {
+	if !isObject(b) {
+		return nil
+	}
+	type plain wireUnit
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil // lenient: a unit we cannot read is no unit
+	}
+	*u = wireUnit(p)
+	return nil
+}
+
+type wireEndereco struct {
+	Cidade string `json:"cidade"`
+	UF     string `json:"uf"`
+}
+
+func (e *wireEndereco) UnmarshalJSON(b []byte) error {
+	if !isObject(b) {
+		return nil
+	}
+	type plain wireEndereco
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil
+	}
+	*e = wireEndereco(p)
+	return nil
+}
+
+func isObject(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) > 0 && b[0] == '{'
+}
+
+// flexText is a JSON string or number ("01" or 1), null as "".
+type flexText string
+
+func (f *flexText) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*f = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexText(s)
+	default:
+		var n json.Number
+		if err := json.Unmarshal(b, &n); err != nil {
+			return fmt.Errorf("not a string or number: %.20s", b)
+		}
+		if i, err := n.Int64(); err == nil {
+			*f = flexText(strconv.FormatInt(i, 10))
+		} else {
+			*f = flexText(n.String())
+		}
+	}
+	return nil
+}
+
+// flexTime is a timestamp written as a string ("2022-03-11T17:03:00") or
+// as PHP's DateTime object ({"date":"2025-03-03 23:30:03.000000",
+// "timezone_type":3,"timezone":"America/Sao_Paulo"}). Kept raw; parsed
+// by eventTime.
+type flexTime string
+
+func (f *flexTime) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*f = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexTime(s)
+	case b[0] == '{':
+		var o struct {
+			Date string `json:"date"`
+		}
+		if err := json.Unmarshal(b, &o); err != nil {
+			return err
+		}
+		*f = flexTime(o.Date)
+	default:
+		return fmt.Errorf("timestamp is neither string nor object: %.20s", b)
+	}
+	return nil
+}
+
+// Result converts the object into the provider-neutral result. ok is
+// false when the object says nothing usable (an unknown message and no
+// events): the caller treats the code as unanswered this time.
+func (o Object) Result() (r tracking.Result, ok bool) {
+	msg := strings.TrimSpace(o.Mensagem)
+	events := o.events()
+	if len(events) > 0 {
+		return tracking.Result{Status: tracking.Found, Events: events}, true
+	}
+	switch {
+	case strings.HasPrefix(msg, msgNotFound):
+		return tracking.Result{Status: tracking.NotYet, Message: msg}, true
+	case strings.HasPrefix(msg, msgInvalid):
+		return tracking.Result{Status: tracking.Invalid, Message: msg}, true
+	case strings.HasPrefix(msg, msgNotOurs):
+		return tracking.Result{Status: tracking.NotOurs, Message: msg}, true
+	case msg == "" && o.Eventos != nil && len(o.Eventos) == 0:
+		// Known object, empty history: nothing to show yet.
+		return tracking.Result{Status: tracking.NotYet}, true
+	}
+	return tracking.Result{Message: msg}, false
+}
+
+// events decodes the history, skipping events that cannot be read or
+// dated, and returns it oldest first (the API sends newest first; events
+// sharing a timestamp keep the API's relative order, reversed).
+// Duplicate keys are dropped.
+func (o Object) events() []tracking.Event {
+	out := make([]tracking.Event, 0, len(o.Eventos))
+	seen := make(map[string]bool, len(o.Eventos))
+	for i := len(o.Eventos) - 1; i >= 0; i-- {
+		var w wireEvent
+		if err := json.Unmarshal(o.Eventos[i], &w); err != nil {
+			continue
+		}
+		if strings.TrimSpace(w.Codigo) == "" {
+			continue
+		}
+		at, err := ParseTime(string(w.DtHrCriado))
+		if err != nil {
+			continue
+		}
+		u := Unit{
+			CodSro: string(w.Unidade.CodSro),
+			Nome:   w.Unidade.Nome,
+			Cidade: w.Unidade.Endereco.Cidade,
+			UF:     w.Unidade.Endereco.UF,
+		}
+		e := NewEvent(w.Codigo, string(w.Tipo), w.Descricao, w.Detalhe, at, u)
+		if seen[e.Key] {
+			continue
+		}
+		seen[e.Key] = true
+		out = append(out, e)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out
+}
+
+type wireResponse struct {
+	Objetos []json.RawMessage `json:"objetos"`
+}
+
+// ParseResponse reads a tracking response body of the official API and
+// returns the result of each requested code found in it, matched by
+// codObjeto (the order is not guaranteed). Objects for codes not asked
+// for are ignored; requested codes missing from the map had no usable
+// answer. A body that is not a tracking response is ErrBody.
+func ParseResponse(body []byte, requested []string) (map[string]tracking.Result, error) {
+	var w wireResponse
+	if err := json.Unmarshal(body, &w); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBody, err)
+	}
+	if w.Objetos == nil {
+		return nil, fmt.Errorf("%w: no objetos", ErrBody)
+	}
+	want := make(map[string]string, len(requested))
+	for _, c := range requested {
+		want[normCode(c)] = c
+	}
+	out := make(map[string]tracking.Result, len(requested))
+	for _, raw := range w.Objetos {
+		var o Object
+		if err := json.Unmarshal(raw, &o); err != nil {
+			continue
+		}
+		code, asked := want[normCode(o.CodObjeto)]
+		if !asked {
+			continue
+		}
+		if _, dup := out[code]; dup {
+			continue
+		}
+		if r, ok := o.Result(); ok {
+			out[code] = r
+		}
+	}
+	return out, nil
+}
+
+func normCode(c string) string { return strings.ToUpper(strings.TrimSpace(c)) }
