@@ -1,0 +1,442 @@
+package tracker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sort"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/telegram"
+)
+
+// Sender sends one HTML message. Errors are classified with
+// telegram.AsError (429, blocked, migrated, …); *telegram.Client is one
+// (through TelegramSender).
+type Sender interface {
+	SendHTML(chatID int64, html string) error
+}
+
+// TelegramSender adapts a telegram client.
+func TelegramSender(c *telegram.Client) Sender { return tgSender{c} }
+
+type tgSender struct{ c *telegram.Client }
+
+func (s tgSender) SendHTML(chatID int64, html string) error {
+	_, err := s.c.SendHTML(chatID, html)
+	return err
+}
+
+// The sender drains the outbox within Telegram's limits:
+//   - at most MaxInFlight messages at once (a crash repeats at most those:
+//     a row is deleted only after Telegram accepted it);
+//   - overall, SendRate per second with a burst of one, and never more
+//     than 30 starts in any sliding second (plus a margin);
+//   - one chat's sends ChatInterval apart, a group's GroupInterval apart,
+//     one at a time, in outbox order;
+//   - nothing to a chat inside its retry_after window.
+//
+// Telegram's answers: 429 → wait retry_after and resend the same message
+// (left for the next pass with not_before when the window ends after the
+// pass's bound); 400 migrate_to_chat_id → move the chat (store.MigrateChat)
+// and resend; 403 or chat not found → pause the chat: its messages stay in
+// the outbox and go out when the person writes to the bot again (the bot
+// clears paused_at); 401 → stop (the token is wrong); anything else → the
+// message is retried next pass, given up after MaxAttempts with an error
+// line.
+type sender struct {
+	store *store.Store
+	tg    Sender
+	opt   Options
+	log   *slog.Logger
+
+	wakeCh chan struct{}
+
+	limiter *rate.Limiter
+	window  []time.Time // start times of the last TelegramMaxPerSecond sends
+
+	chats   map[int64]*chatQueue
+	known   map[int64]bool // outbox ids held in memory (queued or in flight)
+	skip    map[int64]bool // chats done for this pass
+	cursor  int64
+	sweepOK bool // the current sweep of the outbox added something
+	flight  int
+	// deadline ends the pass's delivery.
+	deadline time.Time
+
+	sent, failed, retried, paused, migrated int
+	consecutiveFails                        int
+}
+
+type chatQueue struct {
+	msgs     []store.OutboxMsg // by id
+	next     time.Time         // earliest next send
+	inFlight bool
+}
+
+func newSender(st *store.Store, tg Sender, opt Options, log *slog.Logger) *sender {
+	return &sender{
+		store:   st,
+		tg:      tg,
+		opt:     opt,
+		log:     log,
+		wakeCh:  make(chan struct{}, 1),
+		limiter: rate.NewLimiter(rate.Limit(opt.SendRate), 1),
+		chats:   map[int64]*chatQueue{},
+		known:   map[int64]bool{},
+		skip:    map[int64]bool{},
+	}
+}
+
+// wake tells the sender new messages were queued.
+func (s *sender) wake() {
+	select {
+	case s.wakeCh <- struct{}{}:
+	default:
+	}
+}
+
+const (
+	refillBatch = 500
+	lowWater    = 200
+	// windowMargin keeps the sliding-second count safe from jitter between
+	// our clock and Telegram's.
+	windowMargin = 50 * time.Millisecond
+	idlePoll     = time.Second
+)
+
+type sendResult struct {
+	msg  store.OutboxMsg
+	chat int64
+	err  error
+	at   time.Time
+}
+
+func (s *sender) queued() int {
+	n := 0
+	for _, q := range s.chats {
+		n += len(q.msgs)
+	}
+	return n
+}
+
+// refill loads due messages from the outbox, one page per call, sweeping
+// from the start again when it reaches the end. It reports whether a
+// full sweep found nothing new.
+func (s *sender) refill(ctx context.Context) (exhausted bool, err error) {
+	rows, err := s.store.PendingOutbox(ctx, s.cursor, refillBatch)
+	if err != nil {
+		return false, err
+	}
+	if len(rows) == 0 {
+		exhausted = !s.sweepOK || s.cursor == 0
+		s.cursor, s.sweepOK = 0, false
+		return exhausted, nil
+	}
+	s.cursor = rows[len(rows)-1].ID
+	for _, m := range rows {
+		if s.known[m.ID] || s.skip[m.ChatID] {
+			continue
+		}
+		s.known[m.ID] = true
+		s.sweepOK = true
+		q := s.chats[m.ChatID]
+		if q == nil {
+			q = &chatQueue{}
+			s.chats[m.ChatID] = q
+		}
+		q.add(m)
+	}
+	return false, nil
+}
+
+func (q *chatQueue) add(ms ...store.OutboxMsg) {
+	q.msgs = append(q.msgs, ms...)
+	sort.SliceStable(q.msgs, func(i, j int) bool { return q.msgs[i].ID < q.msgs[j].ID })
+}
+
+// pick returns the ready chat whose oldest message is the oldest overall,
+// or 0 and the earliest time a chat becomes ready.
+func (s *sender) pick(now time.Time) (chat int64, wait time.Time) {
+	var best int64
+	var bestID int64
+	for id, q := range s.chats {
+		if q.inFlight || len(q.msgs) == 0 {
+			continue
+		}
+		if q.next.After(now) {
+			if wait.IsZero() || q.next.Before(wait) {
+				wait = q.next
+			}
+			continue
+		}
+		if best == 0 || q.msgs[0].ID < bestID {
+			best, bestID = id, q.msgs[0].ID
+		}
+	}
+	return best, wait
+}
+
+// waitGlobal waits for the overall limits; false when stopped first.
+func (s *sender) waitGlobal(ctx context.Context, deadline time.Time) bool {
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	if err := s.limiter.Wait(dctx); err != nil {
+		return false
+	}
+	if len(s.window) >= TelegramMaxPerSecond {
+		until := s.window[0].Add(time.Second + windowMargin)
+		if d := time.Until(until); d > 0 {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-dctx.Done():
+				return false
+			}
+		}
+		s.window = s.window[1:]
+	}
+	s.window = append(s.window, time.Now())
+	return true
+}
+
+func (s *sender) interval(chat int64) time.Duration {
+	if chat < 0 {
+		return s.opt.GroupInterval
+	}
+	return s.opt.ChatInterval
+}
+
+// run delivers until the outbox has nothing due and the queries are done,
+// until deadline, or until ctx ends (then only messages in flight finish).
+func (s *sender) run(ctx context.Context, deadline time.Time, queryDone <-chan struct{}) error {
+	db := context.WithoutCancel(ctx)
+	s.deadline = deadline
+	results := make(chan sendResult, MaxInFlight)
+	var fatal error
+	stopping := false
+	exhausted := false
+	lastRefill := time.Time{}
+	for {
+		now := time.Now()
+		if ctx.Err() != nil || !now.Before(deadline) || fatal != nil {
+			stopping = true
+		}
+		if stopping {
+			if s.flight == 0 {
+				break
+			}
+			s.handle(db, <-results, &fatal)
+			continue
+		}
+		// Keep enough in memory to choose from.
+		if s.queued() < lowWater && (!exhausted || now.Sub(lastRefill) >= idlePoll) {
+			ex, err := s.refill(db)
+			if err != nil {
+				fatal = err
+				continue
+			}
+			lastRefill = now
+			if ex {
+				exhausted = true
+			} else if s.sweepOK {
+				exhausted = false
+			}
+			if !ex && s.queued() < lowWater {
+				continue // next page
+			}
+		}
+		done := false
+		select {
+		case <-queryDone:
+			done = true
+		default:
+		}
+		if done && exhausted && s.queued() == 0 && s.flight == 0 {
+			break
+		}
+		chat, readyAt := int64(0), time.Time{}
+		if s.flight < MaxInFlight {
+			chat, readyAt = s.pick(now)
+		}
+		if chat != 0 {
+			if !s.waitGlobal(ctx, deadline) {
+				continue
+			}
+			q := s.chats[chat]
+			m := q.msgs[0]
+			q.inFlight = true
+			q.next = time.Now().Add(s.interval(chat))
+			s.flight++
+			go func() {
+				err := s.tg.SendHTML(m.ChatID, m.Body)
+				results <- sendResult{msg: m, chat: chat, err: err, at: time.Now()}
+			}()
+			continue
+		}
+		// Nothing to send now: wait for a result, new messages, a chat
+		// becoming ready, the queries ending, or the end.
+		var timer <-chan time.Time
+		d := idlePoll
+		if !readyAt.IsZero() {
+			d = min(d, time.Until(readyAt))
+		}
+		d = min(d, time.Until(deadline))
+		t := time.NewTimer(max(d, time.Millisecond))
+		timer = t.C
+		var qd <-chan struct{}
+		if !done {
+			qd = queryDone
+		}
+		select {
+		case r := <-results:
+			s.handle(db, r, &fatal)
+		case <-s.wakeCh:
+			exhausted = false
+		case <-qd:
+		case <-timer:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
+	if errors.Is(fatal, errStopDelivery) {
+		return nil
+	}
+	return fatal
+}
+
+// drop forgets chat's queued messages for this pass.
+func (s *sender) drop(chat int64) {
+	if q := s.chats[chat]; q != nil {
+		for _, m := range q.msgs {
+			delete(s.known, m.ID)
+		}
+		delete(s.chats, chat)
+	}
+	s.skip[chat] = true
+}
+
+// handle acts on Telegram's answer for one message.
+func (s *sender) handle(ctx context.Context, r sendResult, fatal *error) {
+	s.flight--
+	q := s.chats[r.chat]
+	if q == nil { // cannot happen: a chat in flight is never dropped
+		q = &chatQueue{}
+		s.chats[r.chat] = q
+	}
+	q.inFlight = false
+	log := s.log.With(slog.Int64("chat_id", r.chat), slog.String("code", r.msg.Code))
+	if r.err == nil {
+		s.sent++
+		s.consecutiveFails = 0
+		if err := s.store.DeleteOutbox(ctx, r.msg.ID); err != nil {
+			log.Error("delivered message not removed from outbox; it may be repeated", slog.Any("error", err))
+		}
+		s.pop(q, r.msg.ID)
+		return
+	}
+	te, _ := telegram.AsError(r.err)
+	class := telegram.ClassOf(r.err)
+	switch class {
+	case telegram.RetryAfter:
+		s.retried++
+		wait := time.Second
+		if te != nil && te.RetryAfter > 0 {
+			wait = te.RetryAfter
+		}
+		until := r.at.Add(wait + windowMargin)
+		q.next = until
+		log.Warn("telegram asked to slow down", slog.Duration("retry_after", wait))
+		if until.After(s.deadline) {
+			if _, err := s.store.DeferOutbox(ctx, r.msg.ID, until, false); err != nil {
+				*fatal = err
+			}
+			s.drop(r.chat)
+		}
+		return
+	case telegram.Migrated:
+		to := int64(0)
+		if te != nil {
+			to = te.MigrateTo
+		}
+		if to == 0 || to == r.chat {
+			break
+		}
+		if err := s.store.MigrateChat(ctx, r.chat, to); err != nil {
+			*fatal = err
+			return
+		}
+		s.migrated++
+		log.Info("chat moved to a supergroup", slog.Int64("new_chat_id", to))
+		// The rows now belong to the new id: resend there.
+		delete(s.chats, r.chat)
+		for i := range q.msgs {
+			q.msgs[i].ChatID = to
+		}
+		nq := s.chats[to]
+		if nq == nil {
+			nq = &chatQueue{}
+			s.chats[to] = nq
+		}
+		nq.add(q.msgs...)
+		return
+	case telegram.Blocked:
+		s.paused++
+		log.Warn("chat paused: telegram will not deliver to it", slog.Any("error", r.err))
+		if err := s.store.PauseChat(ctx, r.chat); err != nil {
+			*fatal = err
+		}
+		s.drop(r.chat)
+		return
+	case telegram.Unauthorized:
+		log.Error("telegram rejected the bot token", slog.Any("error", r.err))
+		*fatal = ErrTelegramAuth
+		return
+	case telegram.NotModified:
+		s.store.DeleteOutbox(ctx, r.msg.ID)
+		s.pop(q, r.msg.ID)
+		return
+	}
+	// Anything else: try again next pass; give up after MaxAttempts.
+	s.failed++
+	s.consecutiveFails++
+	n, err := s.store.DeferOutbox(ctx, r.msg.ID, time.Now().Add(time.Minute), true)
+	if err != nil {
+		*fatal = err
+		return
+	}
+	if n >= s.opt.MaxAttempts {
+		log.Error("notification given up", slog.Int("attempts", n), slog.Any("error", r.err))
+		if err := s.store.DeleteOutbox(ctx, r.msg.ID); err != nil {
+			*fatal = err
+		}
+	} else {
+		log.Warn("notification not sent; retried next pass", slog.Int("attempts", n), slog.Any("error", r.err))
+	}
+	if class == telegram.BadRequest {
+		s.pop(q, r.msg.ID) // only this message is wrong; the chat's others may go
+	} else {
+		s.drop(r.chat) // keep the chat's order: its later messages wait too
+	}
+	if s.consecutiveFails >= 2*MaxInFlight && *fatal == nil {
+		s.log.Warn("telegram keeps failing; delivery left for the next pass")
+		*fatal = errStopDelivery
+	}
+}
+
+// errStopDelivery ends delivery for this pass without failing the pass.
+var errStopDelivery = errors.New("tracker: delivery stopped")
+
+func (s *sender) pop(q *chatQueue, id int64) {
+	delete(s.known, id)
+	for i, m := range q.msgs {
+		if m.ID == id {
+			q.msgs = append(q.msgs[:i], q.msgs[i+1:]...)
+			return
+		}
+	}
+}

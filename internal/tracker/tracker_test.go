@@ -1,0 +1,498 @@
+package tracker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/telegram"
+	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
+	"github.com/rastreio/rastreio/internal/tracking"
+)
+
+// fakeProvider answers from a table the test edits between passes.
+type fakeProvider struct {
+	mu      sync.Mutex
+	results map[string]tracking.Result
+	err     error         // every call fails with it
+	hang    bool          // every call waits for its context
+	calls   [][]string    // codes of each call
+	delay   time.Duration // each call takes this long
+}
+
+func newFakeProvider() *fakeProvider {
+	return &fakeProvider{results: map[string]tracking.Result{}}
+}
+
+func (f *fakeProvider) Name() string  { return "fake" }
+func (f *fakeProvider) MaxBatch() int { return 50 }
+
+func (f *fakeProvider) Track(ctx context.Context, codes []string) (map[string]tracking.Result, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, append([]string(nil), codes...))
+	err, hang, delay := f.err, f.hang, f.delay
+	out := map[string]tracking.Result{}
+	for _, c := range codes {
+		if r, ok := f.results[c]; ok {
+			r.Events = append([]tracking.Event(nil), r.Events...)
+			out[c] = r
+		} else {
+			out[c] = tracking.Result{Status: tracking.NotYet}
+		}
+	}
+	f.mu.Unlock()
+	if hang {
+		<-ctx.Done()
+		return nil, fmt.Errorf("fake: %w: %w", tracking.ErrUnavailable, ctx.Err())
+	}
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (f *fakeProvider) set(code string, evs ...tracking.Event) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.results[code] = tracking.Result{Status: tracking.Found, Events: evs}
+}
+
+func (f *fakeProvider) setStatus(code string, st tracking.Status) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.results[code] = tracking.Result{Status: st}
+}
+
+func (f *fakeProvider) ncalls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
+}
+
+var t0 = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+
+func ev(codigo string, kind tracking.Kind, hours int, desc string) tracking.Event {
+	return tracking.Event{Codigo: codigo, Tipo: "01", Kind: kind, Description: desc,
+		Location: "CURITIBA/PR", At: t0.Add(time.Duration(hours) * time.Hour)}
+}
+
+type env struct {
+	st   *store.Store
+	tg   *telegramtest.Server
+	prov *fakeProvider
+	snd  Sender
+	path string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "rastreio.db")
+	st, err := store.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tg := telegramtest.New(t)
+	c, err := telegram.New(context.Background(), tg.Token, tg.Endpoint(), telegram.Options{SkipGetMe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{st: st, tg: tg, prov: newFakeProvider(), snd: TelegramSender(c), path: path}
+}
+
+func (e *env) exec(t *testing.T, q string, args ...any) {
+	t.Helper()
+	if _, err := e.st.DB().Exec(q, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// track makes chat track code, as the bot does.
+func (e *env) track(t *testing.T, chat int64, code, desc string) {
+	t.Helper()
+	kind := "private"
+	if chat < 0 {
+		kind = "group"
+	}
+	e.exec(t, "INSERT INTO chats (id, kind, created_at, updated_at) VALUES (?, ?, 0, 0) ON CONFLICT DO NOTHING", chat, kind)
+	e.exec(t, "INSERT INTO parcels (code, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING", code, time.Now().Unix())
+	e.exec(t, "INSERT INTO tracked (chat_id, code, description, added_at) VALUES (?, ?, ?, 0)", chat, code, desc)
+}
+
+// fastOpts keep tests short: Telegram's per-chat spacing scaled down.
+func fastOpts() Options {
+	return Options{PassMax: 20 * time.Second, SendRate: 30, ChatInterval: 20 * time.Millisecond, GroupInterval: 40 * time.Millisecond}
+}
+
+func (e *env) pass(t *testing.T, opt Options) Summary {
+	t.Helper()
+	sum, err := New(e.st, e.prov, e.snd, opt).Run(t.Context())
+	if err != nil {
+		t.Fatalf("pass: %v (summary %+v)", err, sum)
+	}
+	return sum
+}
+
+func texts(calls []telegramtest.Call) []string {
+	var out []string
+	for _, c := range calls {
+		out = append(out, c.Text)
+	}
+	return out
+}
+
+func TestPassNotifiesFirstStatusThenOnlyNewEvents(t *testing.T) {
+	e := newEnv(t)
+	e.track(t, 1, "AA100000000BR", "tênis <novo>")
+	e.track(t, 2, "AA100000000BR", "presente")
+	e.track(t, 2, "BB200000000BR", "")
+	e.prov.set("AA100000000BR", ev("PO", tracking.KindPosted, 0, "Objeto postado"), ev("RO", tracking.KindTransit, 5, "Objeto em transferência"))
+
+	sum := e.pass(t, fastOpts())
+	if sum.Due != 2 || sum.Checked != 2 || sum.Found != 1 || sum.NotFound != 1 || sum.Sent != 2 || sum.Queued != 2 || sum.Left != 0 {
+		t.Fatalf("pass 1 summary %+v", sum)
+	}
+	if n := e.prov.ncalls(); n != 1 {
+		t.Fatalf("%d provider calls, want 1 (a code tracked by two chats is asked once)", n)
+	}
+	m1 := texts(e.tg.Messages(1))
+	if len(m1) != 1 || !strings.Contains(m1[0], "AA100000000BR") || !strings.Contains(m1[0], "tênis <novo>") ||
+		!strings.Contains(m1[0], "Objeto em transferência") || strings.Contains(m1[0], "Objeto postado") {
+		t.Fatalf("chat 1 got %q, want one message with the current status only", m1)
+	}
+	if m2 := texts(e.tg.Messages(2)); len(m2) != 1 || !strings.Contains(m2[0], "presente") {
+		t.Fatalf("chat 2 got %q, want its own first message", m2)
+	}
+
+	// Same answer: nothing new, nothing sent.
+	if sum := e.pass(t, fastOpts()); sum.NewEvents != 0 || sum.Sent != 0 {
+		t.Fatalf("pass 2 summary %+v", sum)
+	}
+	// Two new events for AA, and BB appears.
+	e.prov.set("AA100000000BR", ev("OEC", tracking.KindOutForDelivery, 30, "Saiu para entrega"), ev("DO", tracking.KindTransit, 20, "Chegou na unidade"),
+		ev("RO", tracking.KindTransit, 5, "Objeto em transferência"), ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	e.prov.set("BB200000000BR", ev("PO", tracking.KindPosted, 1, "Objeto postado"))
+	sum = e.pass(t, fastOpts())
+	if sum.NewEvents != 2 || sum.Sent != 2 {
+		t.Fatalf("pass 3 summary %+v", sum)
+	}
+	// BB was not found in passes 1 and 2: its backoff skips pass 3.
+	if sum := e.pass(t, fastOpts()); sum.NewEvents != 1 || sum.Sent != 1 {
+		t.Fatalf("pass 4 summary %+v", sum)
+	}
+	m1 = texts(e.tg.Messages(1))
+	if len(m1) != 2 {
+		t.Fatalf("chat 1 has %d messages, want 2", len(m1))
+	}
+	last := m1[1]
+	if i, j := strings.Index(last, "Chegou na unidade"), strings.Index(last, "Saiu para entrega"); i < 0 || j < 0 || i > j ||
+		strings.Contains(last, "Objeto em transferência") {
+		t.Fatalf("chat 1 update %q: want exactly the two new events, oldest first", last)
+	}
+	m2 := texts(e.tg.Messages(2))
+	if len(m2) != 3 {
+		t.Fatalf("chat 2 has %d messages, want 3", len(m2))
+	}
+	var appeared bool
+	for _, m := range m2 {
+		appeared = appeared || (strings.Contains(m, "BB200000000BR") && strings.Contains(m, "Apareceu"))
+	}
+	if !appeared {
+		t.Fatalf("chat 2 messages %q: want BB200000000BR announced as appeared", m2)
+	}
+	// A third chat adds AA: it gets the current status, not the history.
+	e.track(t, 3, "AA100000000BR", "")
+	e.pass(t, fastOpts())
+	m3 := texts(e.tg.Messages(3))
+	if len(m3) != 1 || !strings.Contains(m3[0], "Saiu para entrega") || strings.Contains(m3[0], "Chegou na unidade") {
+		t.Fatalf("late chat got %q", m3)
+	}
+	if n := len(e.tg.Messages(1)); n != 2 {
+		t.Fatalf("chat 1 has %d messages after pass 4, want still 2", n)
+	}
+}
+
+func TestPassProviderOutageKeepsCodes(t *testing.T) {
+	e := newEnv(t)
+	for i := range 200 {
+		e.track(t, 1, fmt.Sprintf("CC%09dBR", i), "")
+	}
+	e.prov.err = fmt.Errorf("fake: %w: 503", tracking.ErrUnavailable)
+	start := time.Now()
+	opt := fastOpts()
+	opt.Workers = 1
+	sum := e.pass(t, opt)
+	if sum.Stopped != "provider failing" || sum.ProviderErrors != DefaultMaxFailures || sum.Checked != 0 {
+		t.Fatalf("summary %+v, want stopped after %d failures", sum, DefaultMaxFailures)
+	}
+	if n := e.prov.ncalls(); n > DefaultMaxFailures+opt.Workers {
+		t.Fatalf("%d provider calls, want at most %d", n, DefaultMaxFailures+opt.Workers)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("dead provider pass took %v", d)
+	}
+	// Healthy again: every code is still there and is asked.
+	e.prov.mu.Lock()
+	e.prov.err = nil
+	e.prov.mu.Unlock()
+	if sum := e.pass(t, opt); sum.Due != 200 || sum.Checked != 200 {
+		t.Fatalf("after outage: %+v, want all 200 due and checked", sum)
+	}
+}
+
+func TestPassHungProviderEndsWithinBound(t *testing.T) {
+	e := newEnv(t)
+	e.track(t, 1, "AA100000000BR", "")
+	e.prov.hang = true
+	opt := fastOpts()
+	opt.PassMax = 800 * time.Millisecond
+	start := time.Now()
+	sum := e.pass(t, opt)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("pass took %v with PassMax 800ms", d)
+	}
+	if sum.Stopped != "time bound" {
+		t.Fatalf("stopped=%q, want time bound", sum.Stopped)
+	}
+	var state string
+	e.st.DB().QueryRow("SELECT state FROM parcels WHERE code='AA100000000BR'").Scan(&state)
+	if state != "new" {
+		t.Fatalf("state %q, want new (unanswered codes are kept)", state)
+	}
+}
+
+func TestPassAuthErrorStops(t *testing.T) {
+	e := newEnv(t)
+	e.track(t, 1, "AA100000000BR", "")
+	e.prov.err = fmt.Errorf("correios: token: %w (401)", tracking.ErrAuth)
+	_, err := New(e.st, e.prov, e.snd, fastOpts()).Run(t.Context())
+	if !errors.Is(err, tracking.ErrAuth) {
+		t.Fatalf("err=%v, want ErrAuth", err)
+	}
+}
+
+func TestPassInvalidCode(t *testing.T) {
+	e := newEnv(t)
+	e.track(t, 1, "AA100000000BR", "errado")
+	e.prov.setStatus("AA100000000BR", tracking.Invalid)
+	e.pass(t, fastOpts())
+	if m := texts(e.tg.Messages(1)); len(m) != 1 || !strings.Contains(m[0], "não existe") {
+		t.Fatalf("got %q, want one invalid-code message", m)
+	}
+	if sum := e.pass(t, fastOpts()); sum.Due != 0 || len(e.tg.Messages(1)) != 1 {
+		t.Fatalf("invalid code polled again: %+v", sum)
+	}
+}
+
+func TestPass429WaitsAndResendsOnce(t *testing.T) {
+	e := newEnv(t)
+	e.track(t, 1, "AA100000000BR", "")
+	e.track(t, 2, "BB200000000BR", "")
+	e.prov.set("AA100000000BR", ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	e.prov.set("BB200000000BR", ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	e.tg.FailNext(1, telegramtest.TooManyRequests(1))
+	sum := e.pass(t, fastOpts())
+	if sum.Sent != 2 || sum.Retried429 != 1 || sum.Left != 0 {
+		t.Fatalf("summary %+v, want 2 sent after one 429", sum)
+	}
+	var refused, accepted time.Time
+	for _, c := range e.tg.Calls("sendMessage") {
+		if c.ChatID != 1 {
+			continue
+		}
+		if c.Status == 429 {
+			refused = c.Time
+		} else if c.OK() {
+			if !accepted.IsZero() {
+				t.Fatal("chat 1 got the message twice")
+			}
+			accepted = c.Time
+		}
+	}
+	if refused.IsZero() || accepted.IsZero() || accepted.Sub(refused) < time.Second {
+		t.Fatalf("429 at %v, resent at %v: want the resend after retry_after (1 s)", refused, accepted)
+	}
+}
+
+// A 429 whose retry_after ends after the pass's bound leaves the message
+// for the next pass, with not_before set.
+func TestPass429BeyondBoundLeftForNextPass(t *testing.T) {
+	e := newEnv(t)
+	e.track(t, 1, "AA100000000BR", "")
+	e.prov.set("AA100000000BR", ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	e.tg.FailNext(1, telegramtest.TooManyRequests(30))
+	opt := fastOpts()
+	opt.PassMax = 2 * time.Second
+	start := time.Now()
+	sum := e.pass(t, opt)
+	if sum.Sent != 0 || sum.Left != 1 || time.Since(start) > 3*time.Second {
+		t.Fatalf("summary %+v after %v, want the message left", sum, time.Since(start))
+	}
+	var notBefore int64
+	e.st.DB().QueryRow("SELECT not_before FROM outbox").Scan(&notBefore)
+	if notBefore < time.Now().Add(20*time.Second).Unix() {
+		t.Fatalf("not_before=%d, want about now+30s", notBefore)
+	}
+	if sum := e.pass(t, opt); sum.Sent != 0 || len(e.tg.Calls("sendMessage")) != 1 {
+		t.Fatalf("message sent inside retry_after: %+v", sum)
+	}
+}
+
+func TestPassBlockedChatPaused(t *testing.T) {
+	e := newEnv(t)
+	e.track(t, 1, "AA100000000BR", "")
+	e.track(t, 1, "BB200000000BR", "")
+	e.track(t, 2, "BB200000000BR", "")
+	e.prov.set("AA100000000BR", ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	e.prov.set("BB200000000BR", ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	e.tg.Block(1)
+	sum := e.pass(t, fastOpts())
+	if sum.PausedChats != 1 || sum.Sent != 1 || sum.Left != 2 {
+		t.Fatalf("summary %+v, want chat 1 paused after its first refusal, chat 2 served, chat 1's two messages kept", sum)
+	}
+	if n := len(e.tg.Calls("sendMessage")); n != 2 {
+		t.Fatalf("%d sends, want 2 (one refused, none more to the paused chat)", n)
+	}
+	var paused *int64
+	e.st.DB().QueryRow("SELECT paused_at FROM chats WHERE id = 1").Scan(&paused)
+	if paused == nil {
+		t.Fatal("chat 1 not paused")
+	}
+	// Only the paused chat tracks AA: it is no longer polled.
+	calls := e.prov.ncalls()
+	sum = e.pass(t, fastOpts())
+	if sum.Due != 1 {
+		t.Fatalf("due %d, want 1 (BB, tracked by an active chat)", sum.Due)
+	}
+	e.prov.mu.Lock()
+	for _, c := range e.prov.calls[calls:] {
+		for _, code := range c {
+			if code == "AA100000000BR" {
+				t.Errorf("code of a paused chat polled")
+			}
+		}
+	}
+	e.prov.mu.Unlock()
+	// The person writes again (the bot clears paused_at): the kept
+	// messages go out, each once.
+	e.tg.Unblock(1)
+	e.exec(t, "UPDATE chats SET paused_at = NULL WHERE id = 1")
+	e.pass(t, fastOpts())
+	if m := e.tg.Messages(1); len(m) != 2 {
+		t.Fatalf("chat 1 got %d messages after resuming, want 2", len(m))
+	}
+}
+
+func TestPassMigratedGroup(t *testing.T) {
+	e := newEnv(t)
+	e.track(t, -100, "AA100000000BR", "grupo")
+	e.prov.set("AA100000000BR", ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	e.tg.Migrate(-100, -1001)
+	sum := e.pass(t, fastOpts())
+	if sum.MigratedChats != 1 || sum.Sent != 1 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if m := e.tg.Messages(-1001); len(m) != 1 || !strings.Contains(m[0].Text, "grupo") {
+		t.Fatalf("supergroup got %q", texts(m))
+	}
+	var n int
+	e.st.DB().QueryRow("SELECT COUNT(*) FROM tracked WHERE chat_id = -1001").Scan(&n)
+	if n != 1 {
+		t.Fatal("tracked rows did not follow the chat")
+	}
+}
+
+func TestPassOtherErrorsRetriedThenGivenUp(t *testing.T) {
+	e := newEnv(t)
+	e.track(t, 1, "AA100000000BR", "")
+	e.prov.set("AA100000000BR", ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	e.tg.Block(1, telegramtest.ServerError(500))
+	opt := fastOpts()
+	opt.MaxAttempts = 2
+	if sum := e.pass(t, opt); sum.Failed != 1 || sum.Left != 1 {
+		t.Fatalf("summary %+v, want one failure kept", sum)
+	}
+	e.exec(t, "UPDATE outbox SET not_before = 0")
+	if sum := e.pass(t, opt); sum.Failed != 1 || sum.Left != 0 {
+		t.Fatalf("summary %+v, want the message given up after 2 attempts", sum)
+	}
+}
+
+// Telegram's limits hold against a fake that enforces them (scaled 1:10
+// in time so the test stays short): no 429 at all.
+func TestPassRespectsTelegramLimits(t *testing.T) {
+	e := newEnv(t)
+	lim := e.tg.EnforceLimits(telegramtest.Limits{
+		PerWindow: 30, Window: time.Second,
+		ChatGap:        100 * time.Millisecond,
+		GroupPerWindow: 20, GroupWindow: 6 * time.Second,
+	})
+	chats := []int64{1, 2, 3, -100}
+	for _, c := range chats {
+		for i := range 6 {
+			e.track(t, c, fmt.Sprintf("C%d%03d", c+200, i), "")
+		}
+	}
+	for c := range chats {
+		for i := range 6 {
+			e.prov.set(fmt.Sprintf("C%d%03d", chats[c]+200, i), ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+		}
+	}
+	for i := range 30 {
+		e.track(t, int64(1000+i), "BURST", "")
+	}
+	e.prov.set("BURST", ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	opt := fastOpts()
+	opt.ChatInterval, opt.GroupInterval = 130*time.Millisecond, 330*time.Millisecond
+	sum := e.pass(t, opt)
+	if want := 4*6 + 30; sum.Sent != want || sum.Retried429 != 0 {
+		t.Fatalf("summary %+v, want %d sent, no 429", sum, want)
+	}
+	if s := lim.Stats(); s.Violations != 0 || s.Accepted != 54 {
+		t.Fatalf("limits: %v", s)
+	}
+}
+
+// SIGTERM during delivery: messages in flight finish, nothing new is
+// sent, the rest stays queued.
+func TestPassSIGTERMStopsDelivery(t *testing.T) {
+	e := newEnv(t)
+	for i := range 40 {
+		e.track(t, int64(i+1), "AA100000000BR", "")
+	}
+	e.prov.set("AA100000000BR", ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	e.tg.SetLatency(50 * time.Millisecond)
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		e.tg.WaitCalls(t, "sendMessage", 5)
+		cancel()
+	}()
+	sum, err := New(e.st, e.prov, e.snd, fastOpts()).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := len(e.tg.Calls("sendMessage"))
+	if sum.Stopped != "signal" || sent > 5+MaxInFlight || sum.Sent != sent || sum.Left != 40-sent {
+		t.Fatalf("summary %+v with %d sends, want a stop with the rest queued", sum, sent)
+	}
+	// The next pass delivers the rest, each chat exactly once.
+	e.pass(t, fastOpts())
+	for i := range 40 {
+		if n := len(e.tg.Messages(int64(i + 1))); n != 1 {
+			t.Fatalf("chat %d got %d messages, want 1", i+1, n)
+		}
+	}
+}
