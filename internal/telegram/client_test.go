@@ -1,0 +1,131 @@
+package telegram_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/rastreio/rastreio/internal/telegram"
+	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
+)
+
+func TestNewGetMe(t *testing.T) {
+	srv := telegramtest.New(t)
+	c, err := telegram.New(t.Context(), srv.Token, srv.Endpoint(), telegram.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Self().UserName != telegramtest.BotUserName {
+		t.Fatalf("Self = %+v", c.Self())
+	}
+	_, err = telegram.New(t.Context(), "123:WRONG-token-xxxxxxxx", srv.Endpoint(), telegram.Options{})
+	if telegram.ClassOf(err) != telegram.Unauthorized {
+		t.Fatalf("wrong token: err=%v class=%v, want unauthorized", err, telegram.ClassOf(err))
+	}
+}
+
+// A transport error carries the URL, and with it the token: it must be
+// scrubbed from every error the package returns.
+func TestNetworkErrorRedactsToken(t *testing.T) {
+	const token = "987654:SECRET-abcdefghijklmnopqrstuv"
+	_, err := telegram.New(t.Context(), token, "http://127.0.0.1:1/bot%s/%s", telegram.Options{HTTPClient: &http.Client{Timeout: time.Second}})
+	if err == nil {
+		t.Fatal("want an error from a closed port")
+	}
+	if strings.Contains(err.Error(), "SECRET") || strings.Contains(err.Error(), token) {
+		t.Fatalf("token leaked: %v", err)
+	}
+	if telegram.ClassOf(err) != telegram.Network {
+		t.Fatalf("class = %v, want network", telegram.ClassOf(err))
+	}
+}
+
+func TestClassifySendErrors(t *testing.T) {
+	srv := telegramtest.New(t)
+	c, err := telegram.New(t.Context(), srv.Token, srv.Endpoint(), telegram.Options{SkipGetMe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		fault telegramtest.Fault
+		class telegram.Class
+	}{
+		{telegramtest.Blocked(), telegram.Blocked},
+		{telegramtest.Kicked(), telegram.Blocked},
+		{telegramtest.ChatNotFound(), telegram.Blocked},
+		{telegramtest.TooManyRequests(7), telegram.RetryAfter},
+		{telegramtest.MigratedTo(-1001234), telegram.Migrated},
+		{telegramtest.ServerError(502), telegram.Server},
+		{telegramtest.Fault{Code: 400, Description: "Bad Request: message is too long"}, telegram.BadRequest},
+		{telegramtest.Fault{Code: 400, Description: "Bad Request: message is not modified"}, telegram.NotModified},
+	}
+	for _, tc := range cases {
+		t.Run(tc.fault.Description, func(t *testing.T) {
+			srv.FailNext(42, tc.fault)
+			_, err := c.SendHTML(42, "oi")
+			e, ok := telegram.AsError(err)
+			if !ok || e.Class != tc.class {
+				t.Fatalf("err=%v, class=%v, want %v", err, telegram.ClassOf(err), tc.class)
+			}
+			if tc.class == telegram.RetryAfter && e.RetryAfter != 7*time.Second {
+				t.Fatalf("RetryAfter=%v, want 7s", e.RetryAfter)
+			}
+			if tc.class == telegram.Migrated && e.MigrateTo != -1001234 {
+				t.Fatalf("MigrateTo=%v", e.MigrateTo)
+			}
+		})
+	}
+	// Multipart uploads lose the error code (library bug): the description decides.
+	srv.FailNext(43, telegramtest.TooManyRequests(3))
+	_, err = c.Send(tgbotapi.NewAnimation(43, tgbotapi.FileBytes{Name: "a.gif", Bytes: []byte("GIF89a")}))
+	if telegram.ClassOf(err) != telegram.RetryAfter {
+		t.Fatalf("upload 429: err=%v class=%v", err, telegram.ClassOf(err))
+	}
+}
+
+// Cancelling the root context ends a long poll at once, while a send
+// made after cancellation still goes out (the reply in hand).
+func TestRootContextEndsPollOnly(t *testing.T) {
+	srv := telegramtest.New(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	c, err := telegram.New(ctx, srv.Token, srv.Endpoint(), telegram.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.GetUpdates(0, 30, []string{"message"})
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the poll is held by the fake (logged only when it ends)
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil || telegram.ClassOf(err) != telegram.Canceled {
+			t.Fatalf("poll after cancel: err=%v class=%v, want canceled", err, telegram.ClassOf(err))
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("long poll did not end after the root context was cancelled")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("poll took %v to end", d)
+	}
+	if _, err := c.SendHTML(7, "<b>tchau</b>"); err != nil {
+		t.Fatalf("send after cancel: %v", err)
+	}
+	if n := len(srv.Messages(7)); n != 1 {
+		t.Fatalf("messages to chat 7 = %d, want 1", n)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	got := telegram.Redact(`Post "https://x/bot1:abcdefghij/sendMessage": EOF; abcdefghij`, "1:abcdefghij")
+	if strings.Contains(got, "abcdefghij") {
+		t.Fatalf("Redact left the secret: %s", got)
+	}
+}
