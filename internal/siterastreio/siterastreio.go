@@ -1,0 +1,316 @@
+// Package siterastreio is the Site Rastreio / Wonca Labs tracking API as a
+// tracking.Provider: POST {url}/wonca.labs.v1.LabsService/Track with
+// {"code":"…"} and `Authorization: Apikey <key>`, one code per request.
+// The reply wraps the Correios website's object as a JSON string in its
+// field "json"; events keep Correios codigo/tipo, so they are classified
+// and keyed exactly as the official API's (internal/correios).
+package siterastreio
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/rastreio/rastreio/internal/correios"
+	"github.com/rastreio/rastreio/internal/tracking"
+)
+
+// ProviderName is the provider's name in RASTREIO_PROVIDERS and in
+// provider_usage.
+const ProviderName = "siterastreio"
+
+// TrackPath is the Connect-RPC method the client calls.
+const TrackPath = "/wonca.labs.v1.LabsService/Track"
+
+// Defaults.
+const (
+	DefaultRate        = 5.0 // requests/s; Wonca publishes no figure
+	DefaultBurst       = 2
+	DefaultMaxBatch    = 10 // codes per Track call (one request each)
+	DefaultConcurrency = 4  // requests in flight per Track call
+)
+
+// Config configures a Client. Zero tuning fields take the defaults.
+type Config struct {
+	BaseURL    string // SITERASTREIO_API_URL
+	APIKey     string
+	Rate       float64 // requests/s; paced at correios.RatePacing of it
+	Burst      int
+	HTTPClient *http.Client
+	UserAgent  string
+	Logger     *slog.Logger
+
+	MaxBatch         int
+	Concurrency      int
+	RequestTimeout   time.Duration
+	Attempts         int
+	MaxFailures      int
+	Backoff          time.Duration
+	MaxRateLimitWait time.Duration
+}
+
+// Client is the Site Rastreio API. It is safe for concurrent use; like
+// the Correios client it gives up for its lifetime (one pass) after
+// MaxFailures consecutive failed requests.
+type Client struct {
+	cfg      Config
+	base     string
+	hc       *http.Client
+	limiter  *rate.Limiter
+	log      *slog.Logger
+	failures atomic.Int32
+	lastErr  atomic.Pointer[error]
+	requests atomic.Int64
+}
+
+// New checks cfg and builds a Client.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("siterastreio: base URL %q is not an http(s) URL", cfg.BaseURL)
+	}
+	if cfg.APIKey == "" {
+		return nil, fmt.Errorf("siterastreio: API key is required: %w", tracking.ErrAuth)
+	}
+	if cfg.Rate <= 0 {
+		cfg.Rate = DefaultRate
+	}
+	if cfg.Burst <= 0 {
+		cfg.Burst = DefaultBurst
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = DefaultMaxBatch
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.RequestTimeout <= 0 || cfg.RequestTimeout > 15*time.Second {
+		cfg.RequestTimeout = correios.DefaultRequestTimeout
+	}
+	if cfg.Attempts <= 0 {
+		cfg.Attempts = correios.DefaultAttempts
+	}
+	if cfg.MaxFailures <= 0 {
+		cfg.MaxFailures = correios.DefaultMaxFailures
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = correios.DefaultBackoff
+	}
+	if cfg.MaxRateLimitWait <= 0 {
+		cfg.MaxRateLimitWait = correios.DefaultMaxRateLimitWait
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = correios.DefaultUserAgent
+	}
+	c := &Client{cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/"), hc: cfg.HTTPClient, log: cfg.Logger}
+	if c.hc == nil {
+		c.hc = &http.Client{Timeout: cfg.RequestTimeout}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.limiter = correios.NewLimiter(cfg.Rate, cfg.Burst)
+	return c, nil
+}
+
+// Name implements tracking.Provider.
+func (c *Client) Name() string { return ProviderName }
+
+// MaxBatch implements tracking.Provider: codes per Track call; each code
+// is its own request.
+func (c *Client) MaxBatch() int { return c.cfg.MaxBatch }
+
+// Requests returns the requests sent so far (each one is billed).
+func (c *Client) Requests() int64 { return c.requests.Load() }
+
+func (c *Client) broken() error {
+	if int(c.failures.Load()) < c.cfg.MaxFailures {
+		return nil
+	}
+	cause := "repeated failures"
+	if p := c.lastErr.Load(); p != nil {
+		cause = (*p).Error()
+	}
+	return fmt.Errorf("siterastreio: gave up after %d failed requests (last: %s): %w", c.cfg.MaxFailures, cause, tracking.ErrUnavailable)
+}
+
+// Track implements tracking.Provider. Codes are asked one per request,
+// a few at a time. Auth and credit failures fail the whole call; a code
+// whose own request failed is left out of the map (no answer) unless no
+// code at all got an answer, in which case that failure is returned.
+func (c *Client) Track(ctx context.Context, codes []string) (map[string]tracking.Result, error) {
+	if len(codes) > c.cfg.MaxBatch {
+		return nil, fmt.Errorf("siterastreio: %d codes in one call, at most %d", len(codes), c.cfg.MaxBatch)
+	}
+	out := make(map[string]tracking.Result, len(codes))
+	var (
+		mu       sync.Mutex
+		fatal    error // auth, quota, rate limit: stop
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	work := make(chan string)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for range min(c.cfg.Concurrency, len(codes)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for code := range work {
+				r, ok, err := c.trackOne(ctx, code)
+				mu.Lock()
+				switch {
+				case err != nil && isFatal(err):
+					if fatal == nil {
+						fatal = err
+					}
+					cancel()
+				case err != nil:
+					if firstErr == nil {
+						firstErr = err
+					}
+				case ok:
+					out[code] = r
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, code := range codes {
+		select {
+		case work <- code:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	switch {
+	case fatal != nil:
+		return nil, fatal
+	case len(out) == 0 && firstErr != nil:
+		return nil, firstErr
+	}
+	return out, nil
+}
+
+func isFatal(err error) bool {
+	var rl *tracking.RateLimitedError
+	return errors.Is(err, tracking.ErrAuth) || errors.Is(err, tracking.ErrQuota) || errors.As(err, &rl) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// connectError is a Connect-RPC error body.
+type connectError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// reply is the Track answer: the object as a JSON string.
+type reply struct {
+	Carrier string `json:"carrier"`
+	JSON    string `json:"json"`
+	Code    string `json:"code"` // set when the 200 is in fact an error
+	Message string `json:"message"`
+}
+
+// trackOne asks one code. ok is false when the reply says nothing usable.
+func (c *Client) trackOne(ctx context.Context, code string) (tracking.Result, bool, error) {
+	body, _ := json.Marshal(map[string]string{"code": code})
+	res, err := correios.Send(ctx, correios.SendConfig{
+		HC: c.hc, Limiter: c.limiter, Timeout: c.cfg.RequestTimeout, Attempts: c.cfg.Attempts,
+		Backoff: c.cfg.Backoff, MaxRateLimitWait: c.cfg.MaxRateLimitWait, Prefix: "siterastreio",
+		Broken: c.broken,
+		Fail:   func(err error) { c.failures.Add(1); c.lastErr.Store(&err) },
+		OK:     func() { c.failures.Store(0) },
+		Count:  func() { c.requests.Add(1) },
+	}, func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+TrackPath, bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Apikey "+c.cfg.APIKey)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("User-Agent", c.cfg.UserAgent)
+		return req, nil
+	})
+	if err != nil {
+		return tracking.Result{}, false, err
+	}
+	if res.Status != http.StatusOK {
+		return classifyError(res)
+	}
+	var rep reply
+	if err := json.Unmarshal(res.Body, &rep); err != nil {
+		return tracking.Result{}, false, fmt.Errorf("siterastreio: %s: unusable reply: %w", code, tracking.ErrUnavailable)
+	}
+	if rep.Code != "" && rep.JSON == "" {
+		return classifyError(correios.Reply{Status: http.StatusBadRequest, Body: res.Body})
+	}
+	r, ok := ParseObject(rep.JSON)
+	return r, ok, nil
+}
+
+// classifyError maps a non-200 answer (Connect-RPC error codes) to a
+// result or an error.
+func classifyError(res correios.Reply) (tracking.Result, bool, error) {
+	var ce connectError
+	_ = json.Unmarshal(res.Body, &ce)
+	code := strings.ToLower(ce.Code)
+	msg := ce.Message
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	switch {
+	case code == "failed_precondition" || code == "resource_exhausted" || res.Status == http.StatusPaymentRequired:
+		return tracking.Result{}, false, fmt.Errorf("siterastreio: out of credit (%q): %w", msg, tracking.ErrQuota)
+	case code == "unauthenticated" || code == "permission_denied" ||
+		res.Status == http.StatusUnauthorized || res.Status == http.StatusForbidden:
+		return tracking.Result{}, false, fmt.Errorf("siterastreio: key rejected (status %d %s): check SITERASTREIO_API_KEY: %w", res.Status, code, tracking.ErrAuth)
+	case code == "not_found" || res.Status == http.StatusNotFound:
+		return tracking.Result{Status: tracking.NotYet, Message: msg}, true, nil
+	}
+	return tracking.Result{}, false, fmt.Errorf("siterastreio: status %d %s %q: %w", res.Status, code, msg, tracking.ErrUnavailable)
+}
+
+// website is the part of the inner object read besides correios.Object.
+type website struct {
+	correios.Object
+	Erro bool `json:"erro"`
+}
+
+// ParseObject reads the inner JSON string of a Track reply (the Correios
+// website's object). "Not found" shapes ({"erro":true,…}, SRO-020, an
+// empty object, a carrier's pre-Correios shape without eventos) are
+// NotYet; SRO-019 is Invalid. ok is false when the string is not JSON.
+func ParseObject(inner string) (tracking.Result, bool) {
+	inner = strings.TrimSpace(inner)
+	if inner == "" {
+		return tracking.Result{Status: tracking.NotYet}, true
+	}
+	var w website
+	if err := json.Unmarshal([]byte(inner), &w); err != nil {
+		return tracking.Result{}, false
+	}
+	if r, ok := w.Object.Result(); ok {
+		return r, true
+	}
+	if len(w.Eventos) > 0 && !w.Erro {
+		// Events there but none readable: no answer this time.
+		return tracking.Result{}, false
+	}
+	return tracking.Result{Status: tracking.NotYet, Message: strings.TrimSpace(w.Mensagem)}, true
+}

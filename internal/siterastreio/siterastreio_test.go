@@ -1,0 +1,307 @@
+package siterastreio_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rastreio/rastreio/internal/correios"
+	"github.com/rastreio/rastreio/internal/siterastreio"
+	"github.com/rastreio/rastreio/internal/siterastreio/siterastreiotest"
+	"github.com/rastreio/rastreio/internal/tracking"
+)
+
+const key = "k-123-secret"
+
+func fixture(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func newClient(tb testing.TB, url string, mod func(*siterastreio.Config)) *siterastreio.Client {
+	tb.Helper()
+	cfg := siterastreio.Config{BaseURL: url, APIKey: key, Rate: 1000, Burst: 50,
+		RequestTimeout: time.Second, Backoff: 5 * time.Millisecond}
+	if mod != nil {
+		mod(&cfg)
+	}
+	c, err := siterastreio.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// fixtureServer answers every request with one fixture file.
+func fixtureServer(t *testing.T, status int, name string, seen func(*http.Request, []byte)) *httptest.Server {
+	body := fixture(t, name)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := make([]byte, 1024)
+		n, _ := r.Body.Read(b)
+		if seen != nil {
+			seen(r, b[:n])
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestFixtures(t *testing.T) {
+	tests := []struct {
+		file    string
+		status  int
+		code    string
+		want    tracking.Status
+		kinds   []tracking.Kind
+		wantErr error
+	}{
+		{"track-delivered.json", 200, "AM101610575BR", tracking.Found,
+			[]tracking.Kind{tracking.KindPosted, tracking.KindDelivered}, nil},
+		{"track-customs-string-dates.json", 200, "LE449872154SE", tracking.Found,
+			[]tracking.Kind{tracking.KindTransit, tracking.KindPosted, tracking.KindTransit, tracking.KindArrivedBrazil, tracking.KindCustoms, tracking.KindTaxDue}, nil},
+		{"track-not-found.json", 200, "AA123456785BR", tracking.NotYet, nil, nil},
+		{"out-of-credit.json", 400, "AM101610575BR", 0, nil, tracking.ErrQuota},
+		{"unauthenticated.json", 401, "AM101610575BR", 0, nil, tracking.ErrAuth},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			var mu sync.Mutex
+			var gotReq *http.Request
+			var gotBody []byte
+			srv := fixtureServer(t, tc.status, tc.file, func(r *http.Request, b []byte) {
+				mu.Lock()
+				gotReq, gotBody = r, b
+				mu.Unlock()
+			})
+			c := newClient(t, srv.URL, nil)
+			got, err := c.Track(t.Context(), []string{tc.code})
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), key) {
+					t.Fatal("error leaks the key")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := got[tc.code]
+			if r.Status != tc.want {
+				t.Fatalf("status %v, want %v", r.Status, tc.want)
+			}
+			if len(r.Events) != len(tc.kinds) {
+				t.Fatalf("%d events, want %d", len(r.Events), len(tc.kinds))
+			}
+			for i, k := range tc.kinds {
+				if r.Events[i].Kind != k {
+					t.Errorf("event %d kind %s, want %s", i, r.Events[i].Kind, k)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if gotReq.Method != "POST" || gotReq.URL.Path != siterastreio.TrackPath ||
+				gotReq.Header.Get("Authorization") != "Apikey "+key || gotReq.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("request %s %s %v", gotReq.Method, gotReq.URL.Path, gotReq.Header)
+			}
+			var body map[string]string
+			if json.Unmarshal(gotBody, &body) != nil || body["code"] != tc.code {
+				t.Errorf("body %s", gotBody)
+			}
+		})
+	}
+}
+
+func TestDeliveredFixtureDetails(t *testing.T) {
+	r, ok := siterastreio.ParseObject(string(fixture(t, "website-AM101610575BR.json")))
+	if !ok || r.Status != tracking.Found || len(r.Events) != 2 {
+		t.Fatalf("%+v %v", r, ok)
+	}
+	po, bde := r.Events[0], r.Events[1]
+	if po.Codigo != "PO" || po.Tipo != "09" || po.Location != "FEIRA NOVA DO MARANHAO/MA" ||
+		!po.At.Equal(time.Date(2025, 2, 24, 18, 51, 29, 0, time.UTC)) {
+		t.Errorf("PO event %+v", po)
+	}
+	if bde.Key != "BDE|01|2025-03-04T02:30:03Z|RECIFE/PE" || bde.Detail == "" {
+		t.Errorf("BDE event %+v", bde)
+	}
+}
+
+func TestParseObjectShapes(t *testing.T) {
+	tests := []struct {
+		inner string
+		want  tracking.Status
+		ok    bool
+	}{
+		{``, tracking.NotYet, true},
+		{`{}`, tracking.NotYet, true},
+		{`{"erro":true,"mensagem":"Objeto não encontrado na base de dados dos Correios."}`, tracking.NotYet, true},
+		{`{"codObjeto":"X","mensagem":"SRO-020: Objeto não encontrado na base de dados dos Correios."}`, tracking.NotYet, true},
+		{`{"codObjeto":"X","mensagem":"SRO-019: Objeto inválido"}`, tracking.Invalid, true},
+		{`{"codObjeto":"X","eventos":[]}`, tracking.NotYet, true},
+		{`{"mailNo":"LP00123456789CN","detailList":[{"time":1748410407000}]}`, tracking.NotYet, true}, // Cainiao shape
+		{`{"codObjeto":"X","eventos":[{"codigo":"PO","tipo":"01","dtHrCriado":"quando?"}]}`, 0, false},
+		{`{not json`, 0, false},
+	}
+	for _, tc := range tests {
+		r, ok := siterastreio.ParseObject(tc.inner)
+		if ok != tc.ok || (ok && r.Status != tc.want) {
+			t.Errorf("ParseObject(%.40q) = %v %v, want %v %v", tc.inner, r.Status, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestAgainstFake(t *testing.T) {
+	srv := siterastreiotest.NewTB(t, siterastreiotest.Options{APIKey: key})
+	srv.SetObject("AM101610575BR", fixture(t, "website-AM101610575BR.json"))
+	srv.SetObject("QQ850419295BR", fixture(t, "website-QQ850419295BR.json"))
+	c := newClient(t, srv.URL, nil)
+	codes := []string{"AM101610575BR", "QQ850419295BR", "AA123456785BR"}
+	got, err := c.Track(t.Context(), codes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["AM101610575BR"].Status != tracking.Found || got["QQ850419295BR"].Status != tracking.Found ||
+		got["AA123456785BR"].Status != tracking.NotYet {
+		t.Fatalf("results %v", got)
+	}
+	if n := srv.Stats().Requests; n != 3 || c.Requests() != 3 {
+		t.Errorf("requests fake=%d client=%d, want 3 (one per code)", n, c.Requests())
+	}
+	// Wrong key: ErrAuth, whole call.
+	bad := newClient(t, srv.URL, func(cfg *siterastreio.Config) { cfg.APIKey = "wrong" })
+	if _, err := bad.Track(t.Context(), codes); !errors.Is(err, tracking.ErrAuth) || strings.Contains(err.Error(), "wrong") {
+		t.Fatalf("bad key: %v", err)
+	}
+}
+
+func TestOutOfCredit(t *testing.T) {
+	srv := siterastreiotest.NewTB(t, siterastreiotest.Options{Credits: 2})
+	c := newClient(t, srv.URL, func(cfg *siterastreio.Config) { cfg.Concurrency = 1 })
+	if _, err := c.Track(t.Context(), []string{"AA123456785BR", "AM101610575BR"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Track(t.Context(), []string{"AA123456785BR"})
+	if !errors.Is(err, tracking.ErrQuota) {
+		t.Fatalf("err = %v, want ErrQuota", err)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	tests := []struct {
+		name    string
+		faults  []siterastreiotest.Fault
+		wantErr error
+		rate    bool
+	}{
+		{"5xx then ok", []siterastreiotest.Fault{siterastreiotest.Fault5xx}, nil, false},
+		{"hang then ok", []siterastreiotest.Fault{siterastreiotest.FaultHang}, nil, false},
+		{"429 then ok", []siterastreiotest.Fault{siterastreiotest.Fault429}, nil, false},
+		{"5xx twice", []siterastreiotest.Fault{siterastreiotest.Fault5xx, siterastreiotest.Fault5xx}, tracking.ErrUnavailable, false},
+		{"garbage", []siterastreiotest.Fault{siterastreiotest.FaultGarbage}, tracking.ErrUnavailable, false},
+		{"bad inner json", []siterastreiotest.Fault{siterastreiotest.FaultBadInner}, nil, false},
+		{"429 persistent", nil, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := siterastreiotest.NewTB(t, siterastreiotest.Options{})
+			srv.SetObject("AM101610575BR", fixture(t, "website-AM101610575BR.json"))
+			c := newClient(t, srv.URL, func(cfg *siterastreio.Config) { cfg.RequestTimeout = 200 * time.Millisecond })
+			if tc.rate {
+				srv.FailAll(siterastreiotest.Fault429)
+			} else {
+				srv.Fail(tc.faults...)
+			}
+			got, err := c.Track(t.Context(), []string{"AM101610575BR"})
+			switch {
+			case tc.rate:
+				var rl *tracking.RateLimitedError
+				if !errors.As(err, &rl) {
+					t.Fatalf("err = %v, want rate limited", err)
+				}
+			case tc.wantErr != nil:
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tc.wantErr)
+				}
+			case tc.name == "bad inner json":
+				if err != nil || len(got) != 0 {
+					t.Fatalf("got %v %v, want no answer and no error", got, err)
+				}
+			default:
+				if err != nil || got["AM101610575BR"].Status != tracking.Found {
+					t.Fatalf("got %v %v", got, err)
+				}
+			}
+		})
+	}
+}
+
+func TestDeadProviderGivesUp(t *testing.T) {
+	srv := siterastreiotest.NewTB(t, siterastreiotest.Options{})
+	srv.FailAll(siterastreiotest.Fault5xx)
+	c := newClient(t, srv.URL, nil)
+	start := time.Now()
+	for i := 0; i < 10; i++ {
+		if _, err := c.Track(t.Context(), []string{"AM101610575BR", "QQ850419295BR"}); !errors.Is(err, tracking.ErrUnavailable) {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if n := srv.Stats().Requests; n > correios.DefaultMaxFailures+c.MaxBatch() {
+		t.Errorf("%d requests to a dead provider", n)
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Errorf("took %v", time.Since(start))
+	}
+}
+
+func TestPacing(t *testing.T) {
+	srv := siterastreiotest.NewTB(t, siterastreiotest.Options{Rate: 100, Burst: 10})
+	c := newClient(t, srv.URL, func(cfg *siterastreio.Config) { cfg.Rate, cfg.Burst = 100, 10 })
+	codes := make([]string, 10)
+	for i := range codes {
+		codes[i] = fmt.Sprintf("AA%09dBR", i)
+	}
+	start := time.Now()
+	for i := 0; i < 6; i++ {
+		if _, err := c.Track(t.Context(), codes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := srv.Stats().Violations; v != 0 {
+		t.Errorf("%d violations", v)
+	}
+	if d := time.Since(start); d < 450*time.Millisecond {
+		t.Errorf("60 requests in %v: faster than 100/s", d)
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	if _, err := siterastreio.New(siterastreio.Config{BaseURL: "http://x"}); !errors.Is(err, tracking.ErrAuth) {
+		t.Errorf("no key: %v", err)
+	}
+	if _, err := siterastreio.New(siterastreio.Config{BaseURL: "nope", APIKey: "k"}); err == nil {
+		t.Error("bad URL accepted")
+	}
+	c := newClient(t, "http://127.0.0.1:1", nil)
+	if c.Name() != "siterastreio" || c.MaxBatch() != siterastreio.DefaultMaxBatch {
+		t.Errorf("name %s max %d", c.Name(), c.MaxBatch())
+	}
+	if _, err := c.Track(t.Context(), make([]string, c.MaxBatch()+1)); err == nil {
+		t.Error("over MaxBatch accepted")
+	}
+}
