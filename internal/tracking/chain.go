@@ -29,6 +29,7 @@ type Request struct {
 type Chain struct {
 	providers []Provider
 	index     map[string]int
+	onError   func(provider string, err error)
 }
 
 // NewChain builds a chain trying providers in the order given.
@@ -104,6 +105,9 @@ func (c *Chain) Track(ctx context.Context, reqs []Request) (map[string]Result, e
 			res, err := p.Track(ctx, batch)
 			if err != nil {
 				cerr = cerr.add(p.Name(), err)
+				if c.onError != nil {
+					c.onError(p.Name(), err)
+				}
 				quota := errors.Is(err, ErrQuota)
 				for _, code := range batch {
 					if quota && !pinned[code] && i+1 < len(c.providers) {
@@ -186,4 +190,59 @@ func (e *ChainError) ProviderErr(name string) error {
 		return nil
 	}
 	return e.Errs[name]
+}
+
+// OnError sets a function told of every whole-call provider failure the
+// chain absorbs (for logs), including quota errors that fell through.
+// Set it before the chain is used.
+func (c *Chain) OnError(fn func(provider string, err error)) { c.onError = fn }
+
+// View returns the chain as a tracking.Provider for codes pinned to
+// provider pinned ("" for codes not found yet), so a caller that groups
+// its due codes by pin can use the chain like one provider. Its Name is
+// pinned (or "chain"), its MaxBatch that of the provider asked first.
+//
+// A View's Track returns the answers it got with a nil error, even when
+// some provider failed (those codes are just missing); it returns an
+// error only when no code got an answer, or when a provider rejected its
+// credentials (ErrAuth always surfaces). Results name their provider, so
+// a code found by the chain can be pinned.
+func (c *Chain) View(pinned string) Provider { return view{c, pinned} }
+
+type view struct {
+	c      *Chain
+	pinned string
+}
+
+func (v view) Name() string {
+	if v.pinned == "" {
+		return "chain"
+	}
+	return v.pinned
+}
+
+func (v view) MaxBatch() int {
+	i := 0
+	if j, ok := v.c.index[v.pinned]; ok {
+		i = j
+	}
+	if len(v.c.providers) == 0 {
+		return 1
+	}
+	return max(1, v.c.providers[i].MaxBatch())
+}
+
+func (v view) Track(ctx context.Context, codes []string) (map[string]Result, error) {
+	reqs := make([]Request, len(codes))
+	for i, code := range codes {
+		reqs[i] = Request{Code: code, Pinned: v.pinned}
+	}
+	out, err := v.c.Track(ctx, reqs)
+	if err == nil {
+		return out, nil
+	}
+	if errors.Is(err, ErrAuth) || len(out) == 0 {
+		return nil, err
+	}
+	return out, nil
 }

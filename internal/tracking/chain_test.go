@@ -246,3 +246,38 @@ func TestChainErrorsAndCancel(t *testing.T) {
 		t.Fatalf("Names %v", names)
 	}
 }
+
+func TestChainView(t *testing.T) {
+	a := &fakeProvider{name: "a", max: 5, err: fmt.Errorf("a: %w", ErrQuota)}
+	b := &fakeProvider{name: "b", max: 3, answers: map[string]Status{"X": Found}}
+	ch := NewChain(a, b)
+	var logged []string
+	ch.OnError(func(p string, err error) { logged = append(logged, p) })
+
+	v := ch.View("")
+	if v.Name() != "chain" || v.MaxBatch() != 5 {
+		t.Fatalf("view %s %d", v.Name(), v.MaxBatch())
+	}
+	got, err := v.Track(t.Context(), []string{"X", "Y"})
+	if err != nil || got["X"].Provider != "b" || len(got) != 1 {
+		t.Fatalf("unpinned view: %v %v", got, err)
+	}
+	if !reflect.DeepEqual(logged, []string{"a"}) {
+		t.Errorf("OnError saw %v", logged)
+	}
+	// Pinned to a provider out of credit: no answer at all → the error.
+	if _, err := ch.View("a").Track(t.Context(), []string{"P"}); !errors.Is(err, ErrQuota) {
+		t.Errorf("pinned view: %v", err)
+	}
+	if vb := ch.View("b"); vb.Name() != "b" || vb.MaxBatch() != 3 {
+		t.Errorf("view b %s %d", vb.Name(), vb.MaxBatch())
+	}
+	// ErrAuth always surfaces, even with other answers.
+	c := &fakeProvider{name: "c", max: 5, err: fmt.Errorf("c: %w", ErrAuth)}
+	ch2 := NewChain(b, c)
+	b.answers["Z"] = NotOurs
+	got, err = ch2.View("").Track(t.Context(), []string{"X", "Z"})
+	if !errors.Is(err, ErrAuth) || got != nil {
+		t.Errorf("auth: %v %v", got, err)
+	}
+}
