@@ -19,12 +19,11 @@ import (
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
-// Provider answers for batches of codes (a tracking.Provider, usually the
-// chain of providers).
+// Provider answers for batches of codes, each with the provider it is
+// pinned to (a *tracking.Chain). Results are valid even when the error is
+// not: codes missing from the map had no answer this time.
 type Provider interface {
-	Name() string
-	MaxBatch() int
-	Track(ctx context.Context, codes []string) (map[string]tracking.Result, error)
+	Track(ctx context.Context, reqs []tracking.Request) (map[string]tracking.Result, error)
 }
 
 // Options tune a pass. Zero values take the defaults.
@@ -39,6 +38,9 @@ type Options struct {
 	// Workers is how many provider batches may be asked at once; the
 	// provider's own limiter paces them.
 	Workers int
+	// BatchSize is how many codes one worker asks for at once (the chain
+	// splits them per provider's MaxBatch).
+	BatchSize int
 	// MaxFailures is how many provider calls in a row may fail before the
 	// pass stops querying.
 	MaxFailures int
@@ -56,6 +58,7 @@ const (
 	DefaultPassMax       = 2 * time.Minute
 	DefaultSendRate      = 25
 	DefaultWorkers       = 8
+	DefaultBatchSize     = 50
 	DefaultMaxFailures   = 3
 	DefaultChatInterval  = 1050 * time.Millisecond // 1 s plus a margin for network jitter
 	DefaultGroupInterval = 3100 * time.Millisecond // 20 a minute, plus a margin
@@ -77,6 +80,9 @@ func (o *Options) defaults() {
 	o.SendRate = min(o.SendRate, TelegramMaxPerSecond)
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
 	}
 	if o.MaxFailures <= 0 {
 		o.MaxFailures = DefaultMaxFailures
@@ -260,10 +266,10 @@ func (p *Pass) Run(ctx context.Context) (Summary, error) {
 }
 
 // batch is a group of due codes asked in one provider call.
-type batch []string
+type batch []tracking.Request
 
 // batches splits due into calls of at most max codes, keeping codes
-// pinned to one provider together so the chain can route each call.
+// pinned to one provider together so each call goes to few providers.
 func batches(due []store.Due, max int) []batch {
 	var out []batch
 	open := map[string]int{} // provider pin → index in out of its open batch
@@ -274,7 +280,7 @@ func batches(due []store.Due, max int) []batch {
 			i = len(out) - 1
 			open[d.Provider] = i
 		}
-		out[i] = append(out[i], d.Code)
+		out[i] = append(out[i], tracking.Request{Code: d.Code, Pinned: d.Provider})
 	}
 	return out
 }
@@ -296,10 +302,7 @@ func (p *Pass) query(ctx, db context.Context, pass int64, due []store.Due, query
 	}
 	qctx, cancel := context.WithDeadline(ctx, queryDeadline)
 	defer cancel()
-	max := p.provider.MaxBatch()
-	if max <= 0 {
-		max = 1
-	}
+	max := p.opt.BatchSize
 	jobs := make(chan batch)
 	answers := make(chan answer, p.opt.Workers)
 	var wg sync.WaitGroup
@@ -347,39 +350,42 @@ func (p *Pass) query(ctx, db context.Context, pass int64, due []store.Due, query
 	}
 	var pending []store.Checked
 	handle := func(a answer) {
-		if qctx.Err() != nil && a.err != nil {
-			return // our own cancel, not the provider's fault
-		}
-		sum.Requests++
-		if a.err != nil {
-			sum.ProviderErrors++
-			switch {
-			case errors.Is(a.err, tracking.ErrAuth):
-				p.log.Error("provider rejected the credentials", slog.String("provider", p.provider.Name()), slog.Any("error", a.err))
-				stop("credentials rejected", fmt.Errorf("tracker: %w", a.err))
-			case errors.Is(a.err, tracking.ErrQuota):
-				p.log.Warn("provider quota exhausted", slog.String("provider", p.provider.Name()), slog.Any("error", a.err))
-				stop("quota exhausted", nil)
-			default:
-				failures++
-				p.log.Warn("provider call failed", slog.String("provider", p.provider.Name()),
-					slog.Int("codes", len(a.codes)), slog.Int("in_a_row", failures), slog.Any("error", a.err))
-				if failures >= p.opt.MaxFailures {
-					stop("provider failing", nil)
-				}
-			}
-			return
-		}
-		failures = 0
-		for _, code := range a.codes {
-			r, ok := a.res[code]
+		answered := 0
+		for _, rq := range a.codes {
+			r, ok := a.res[rq.Code]
 			if !ok {
 				continue // no answer for it this time: stays due
 			}
-			if r.Provider == "" {
-				r.Provider = p.provider.Name()
+			answered++
+			pending = append(pending, store.Checked{Code: rq.Code, Result: r})
+		}
+		if a.err != nil && qctx.Err() != nil && answered == 0 {
+			return // our own cancel, not the provider's fault
+		}
+		sum.Requests++
+		if a.err == nil {
+			failures = 0
+			return
+		}
+		sum.ProviderErrors++
+		switch {
+		case errors.Is(a.err, tracking.ErrAuth):
+			p.log.Error("provider rejected the credentials", slog.Any("error", a.err))
+			stop("credentials rejected", fmt.Errorf("tracker: %w", a.err))
+		case errors.Is(a.err, tracking.ErrQuota) && answered == 0:
+			p.log.Warn("provider quota exhausted", slog.Any("error", a.err))
+			stop("quota exhausted", nil)
+		case answered > 0:
+			// Part of the call went through (another provider of the chain
+			// answered): not a dead provider.
+			failures = 0
+			p.log.Warn("provider call failed in part", slog.Int("codes", len(a.codes)), slog.Int("answered", answered), slog.Any("error", a.err))
+		default:
+			failures++
+			p.log.Warn("provider call failed", slog.Int("codes", len(a.codes)), slog.Int("in_a_row", failures), slog.Any("error", a.err))
+			if failures >= p.opt.MaxFailures {
+				stop("provider failing", nil)
 			}
-			pending = append(pending, store.Checked{Code: code, Result: r})
 		}
 	}
 	var saveErr error

@@ -113,6 +113,10 @@ func newEnv(t *testing.T) *env {
 	return &env{st: st, tg: tg, prov: newFakeProvider(), snd: TelegramSender(c), path: path}
 }
 
+func (e *env) newPass(opt Options) *Pass {
+	return New(e.st, tracking.NewChain(e.prov), e.snd, opt)
+}
+
 func (e *env) exec(t *testing.T, q string, args ...any) {
 	t.Helper()
 	if _, err := e.st.DB().Exec(q, args...); err != nil {
@@ -139,7 +143,7 @@ func fastOpts() Options {
 
 func (e *env) pass(t *testing.T, opt Options) Summary {
 	t.Helper()
-	sum, err := New(e.st, e.prov, e.snd, opt).Run(t.Context())
+	sum, err := e.newPass(opt).Run(t.Context())
 	if err != nil {
 		t.Fatalf("pass: %v (summary %+v)", err, sum)
 	}
@@ -278,7 +282,7 @@ func TestPassAuthErrorStops(t *testing.T) {
 	e := newEnv(t)
 	e.track(t, 1, "AA100000000BR", "")
 	e.prov.err = fmt.Errorf("correios: token: %w (401)", tracking.ErrAuth)
-	_, err := New(e.st, e.prov, e.snd, fastOpts()).Run(t.Context())
+	_, err := e.newPass(fastOpts()).Run(t.Context())
 	if !errors.Is(err, tracking.ErrAuth) {
 		t.Fatalf("err=%v, want ErrAuth", err)
 	}
@@ -480,7 +484,7 @@ func TestPassSIGTERMStopsDelivery(t *testing.T) {
 		e.tg.WaitCalls(t, "sendMessage", 5)
 		cancel()
 	}()
-	sum, err := New(e.st, e.prov, e.snd, fastOpts()).Run(ctx)
+	sum, err := e.newPass(fastOpts()).Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
