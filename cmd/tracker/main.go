@@ -1,16 +1,38 @@
-// Command rastreio-tracker runs one tracking pass and exits.
+// Command rastreio-tracker runs one tracking pass and exits: systemd
+// restarts it (Restart=always) and RestartSec= spaces the passes.
+//
+// Exit codes: 0 the pass ran (also when another pass was already running:
+// this one then does nothing and says so); 78 (EX_CONFIG) for a missing or
+// malformed setting and for credentials a provider or Telegram rejected;
+// 1 when the pass could not do its work (database unreachable).
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/rastreio/rastreio/internal/config"
+	"github.com/rastreio/rastreio/internal/service"
+	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/telegram"
+	"github.com/rastreio/rastreio/internal/tracker"
+	"github.com/rastreio/rastreio/internal/tracking"
 )
 
 var version = "dev"
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFail   = 1
+	exitConfig = 78 // EX_CONFIG: systemd's RestartPreventExitStatus=78
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -19,6 +41,104 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "rastreio-tracker: not implemented yet")
-	return 1
+	cfg, err := config.LoadTracker(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "rastreio-tracker: %v\n", err)
+		if config.IsConfigError(err) {
+			return exitConfig
+		}
+		return exitFail
+	}
+	log := service.NewLogger("rastreio-tracker", cfg.LogLevel, stderr)
+
+	// One pass at a time: the lock is taken before the database is
+	// opened, and the kernel drops it when the process dies.
+	lockPath := cfg.DBPath + ".lock"
+	lock, err := acquireLock(lockPath)
+	if errors.Is(err, errLocked) {
+		log.Info("another tracker pass is running; nothing to do", slog.String("lock", lockPath))
+		return exitOK
+	}
+	if err != nil {
+		log.Error("cannot take the tracker lock next to the database", slog.String("lock", lockPath), slog.Any("error", err))
+		return exitFail
+	}
+	defer lock.Close()
+
+	st, err := store.Open(ctx, cfg.DBPath)
+	if err != nil {
+		log.Error("cannot open the database", slog.String("db", cfg.DBPath), slog.Any("error", err))
+		return exitFail
+	}
+	defer st.Close()
+
+	chain, err := buildChain(cfg, st, log)
+	if err != nil {
+		log.Error("cannot set up the tracking providers", slog.Any("error", err))
+		return exitConfig
+	}
+	tg, err := telegram.New(context.WithoutCancel(ctx), cfg.Token.Reveal(), cfg.Endpoint, telegram.Options{SkipGetMe: true})
+	if err != nil {
+		log.Error("cannot set up the Telegram client", slog.Any("error", err))
+		return exitConfig
+	}
+	service.Status("pass running")
+	pass := tracker.New(st, chain, tracker.TelegramSender(tg), tracker.Options{
+		PassMax:  cfg.PassMax,
+		Recheck:  cfg.RecheckInterval,
+		SendRate: cfg.SendRate,
+		Logger:   log,
+	})
+	sum, err := pass.Run(ctx)
+
+	code := exitOK
+	switch {
+	case errors.Is(err, tracking.ErrAuth):
+		log.Error("tracking provider rejected the credentials: fix "+authVars(err)+" and restart",
+			slog.Any("error", err))
+		code = exitConfig
+	case errors.Is(err, tracker.ErrTelegramAuth):
+		log.Error("Telegram rejected the bot token: fix TELEGRAM_BOT_TOKEN and restart")
+		code = exitConfig
+	case err != nil:
+		log.Error("pass failed", slog.Any("error", err))
+		code = exitFail
+	}
+	attrs := append(sum.Attrs(), usageAttrs(context.WithoutCancel(ctx), st, cfg.Providers)...)
+	attrs = append(attrs, slog.String("version", version))
+	// The summary is the pass's last log line.
+	log.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "pass done", attrs...)
+	service.Status("%s", sum.Status())
+	return code
+}
+
+// authVars names the settings of the provider(s) whose credentials were
+// rejected.
+func authVars(err error) string {
+	var ce *tracking.ChainError
+	if !errors.As(err, &ce) {
+		return "CORREIOS_USER and CORREIOS_ACCESS_CODE"
+	}
+	var vars string
+	for _, name := range config.KnownProviders {
+		perr := ce.ProviderErr(name)
+		if perr == nil || !errors.Is(perr, tracking.ErrAuth) {
+			continue
+		}
+		if vars != "" {
+			vars += ", "
+		}
+		switch name {
+		case config.ProviderCorreios:
+			vars += "CORREIOS_USER and CORREIOS_ACCESS_CODE"
+		case config.ProviderSiteRastreio:
+			vars += "SITERASTREIO_API_KEY"
+		case config.ProviderTrack17:
+			vars += "TRACK17_API_KEY"
+		}
+	}
+	if vars == "" {
+		return "the provider credentials"
+	}
+	return vars
 }

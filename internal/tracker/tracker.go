@@ -370,7 +370,7 @@ func (p *Pass) query(ctx, db context.Context, pass int64, due []store.Due, query
 		sum.ProviderErrors++
 		switch {
 		case errors.Is(a.err, tracking.ErrAuth):
-			p.log.Error("provider rejected the credentials", slog.Any("error", a.err))
+			// Returned to cmd/tracker, which logs it and exits 78.
 			stop("credentials rejected", fmt.Errorf("tracker: %w", a.err))
 		case errors.Is(a.err, tracking.ErrQuota) && answered == 0:
 			p.log.Warn("provider quota exhausted", slog.Any("error", a.err))

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rastreio/rastreio/internal/correios/correiostest"
+	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
+)
+
+// childEnv marks a re-executed test binary that runs the real program.
+const childEnv = "RASTREIO_TRACKER_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := run(ctx, os.Args, os.Getenv, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+const (
+	testUser = "rastreio-user"
+	testPass = "s3cret-access-code"
+)
+
+// fixture is a database with tracked codes, a fake Correios and a fake
+// Telegram.
+type fixture struct {
+	dir, db  string
+	correios *correiostest.Server
+	tg       *telegramtest.Server
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	f := &fixture{dir: dir, db: filepath.Join(dir, "rastreio.db")}
+	f.correios = correiostest.NewTB(t, correiostest.Options{User: testUser, AccessCode: testPass})
+	f.tg = telegramtest.New(t)
+	return f
+}
+
+func (f *fixture) env(extra ...string) map[string]string {
+	e := map[string]string{
+		"RASTREIO_DB":           f.db,
+		"TELEGRAM_BOT_TOKEN":    telegramtest.DefaultToken,
+		"TELEGRAM_API_ENDPOINT": f.tg.Endpoint(),
+		"CORREIOS_API_URL":      f.correios.URL,
+		"CORREIOS_USER":         testUser,
+		"CORREIOS_ACCESS_CODE":  testPass,
+		"CORREIOS_RATE_LIMIT":   "50",
+		"CORREIOS_RATE_BURST":   "10",
+		"TELEGRAM_SEND_RATE":    "30",
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		e[extra[i]] = extra[i+1]
+	}
+	return e
+}
+
+func getenv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// track adds chats tracking codes, as the bot would.
+func (f *fixture) track(t *testing.T, pairs map[int64]string) {
+	t.Helper()
+	st, err := store.Open(t.Context(), f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for chat, code := range pairs {
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{"INSERT INTO chats (id, created_at, updated_at) VALUES (?, 0, 0) ON CONFLICT DO NOTHING", []any{chat}},
+			{"INSERT INTO parcels (code, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING", []any{code, time.Now().Unix()}},
+			{"INSERT INTO tracked (chat_id, code, description, added_at) VALUES (?, ?, ?, 0)", []any{chat, code, fmt.Sprintf("pedido %d", chat)}},
+		} {
+			if _, err := st.DB().Exec(q.sql, q.args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestExitNoProvider(t *testing.T) {
+	f := newFixture(t)
+	env := f.env("CORREIOS_USER", "", "CORREIOS_ACCESS_CODE", "")
+	var out bytes.Buffer
+	if code := run(t.Context(), nil, getenv(env), &out); code != 78 {
+		t.Fatalf("exit %d, want 78; output %q", code, out.String())
+	}
+	if l := lastLine(out.String()); !strings.Contains(l, "CORREIOS_USER") || strings.Count(out.String(), "\n") != 1 {
+		t.Fatalf("output %q, want one line naming CORREIOS_USER", out.String())
+	}
+}
+
+func TestExitCredentialsRejected(t *testing.T) {
+	f := newFixture(t)
+	f.track(t, map[int64]string{1: "QQ850419295BR"})
+	env := f.env("CORREIOS_ACCESS_CODE", "wrong-code")
+	var out bytes.Buffer
+	if code := run(t.Context(), nil, getenv(env), &out); code != 78 {
+		t.Fatalf("exit %d, want 78; output %s", code, out.String())
+	}
+	s := out.String()
+	if !strings.Contains(s, "CORREIOS_ACCESS_CODE") || strings.Contains(s, "wrong-code") {
+		t.Fatalf("output %s: want a line naming CORREIOS_ACCESS_CODE, never the secret", s)
+	}
+	if l := lastLine(s); !strings.Contains(l, "pass done") {
+		t.Fatalf("last line %q, want the summary", l)
+	}
+}
+
+func TestExitDatabaseUnreachable(t *testing.T) {
+	f := newFixture(t)
+	env := f.env("RASTREIO_DB", filepath.Join(f.dir, "missing-dir", "rastreio.db"))
+	var out bytes.Buffer
+	if code := run(t.Context(), nil, getenv(env), &out); code == 0 || code == 78 {
+		t.Fatalf("exit %d, want a failure other than 78; output %s", code, out.String())
+	}
+}
+
+func TestSecondInstanceExitsAtOnce(t *testing.T) {
+	f := newFixture(t)
+	held, err := acquireLock(f.db + ".lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	var out bytes.Buffer
+	start := time.Now()
+	code := run(t.Context(), nil, getenv(f.env()), &out)
+	if d := time.Since(start); code != 0 || d > 2*time.Second {
+		t.Fatalf("exit %d after %v, want 0 at once", code, d)
+	}
+	if s := out.String(); !strings.Contains(s, "another tracker pass is running") || strings.Contains(s, "database is locked") {
+		t.Fatalf("output %q", s)
+	}
+	if _, err := os.Stat(f.db); err == nil {
+		t.Fatal("second instance opened the database")
+	}
+}
+
+func TestPassEndToEnd(t *testing.T) {
+	f := newFixture(t)
+	f.correios.SetObject("QQ850419295BR", correiostest.Object("QQ850419295BR", 3, time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)))
+	f.track(t, map[int64]string{1: "QQ850419295BR", 2: "AA123456785BR"})
+	var out bytes.Buffer
+	if code := run(t.Context(), nil, getenv(f.env()), &out); code != 0 {
+		t.Fatalf("exit %d; output %s", code, out.String())
+	}
+	l := lastLine(out.String())
+	for _, want := range []string{"pass done", "due=2", "checked=2", "found=1", "new_events=3", "sent=1", "usage_month="} {
+		if !strings.Contains(l, want) {
+			t.Errorf("summary %q lacks %q", l, want)
+		}
+	}
+	if m := f.tg.Messages(1); len(m) != 1 || !strings.Contains(m[0].Text, "QQ850419295BR") || !strings.Contains(m[0].Text, "pedido 1") {
+		t.Fatalf("chat 1 got %v", m)
+	}
+	if m := f.tg.Messages(2); len(m) != 0 {
+		t.Fatalf("not-found code sent %v", m)
+	}
+	if strings.Contains(out.String(), testPass) || strings.Contains(out.String(), "TEST-fake-token") {
+		t.Fatal("a secret reached the log")
+	}
+}
+
+// startChild runs the real program (this test binary re-executed) with env.
+func startChild(t *testing.T, env map[string]string, out *syncBuffer) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// kill -9 a real tracker in the middle of delivery, several times; then a
+// pass runs to the end. Every chat must have its message, and each kill
+// may repeat at most the messages in flight (4).
+func TestKill9MidDeliveryLosesNothing(t *testing.T) {
+	f := newFixture(t)
+	const chats = 60
+	pairs := map[int64]string{}
+	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	for i := range chats {
+		code := fmt.Sprintf("QQ%09dBR", 100000000+i)
+		pairs[int64(1000+i)] = code
+		f.correios.SetObject(code, correiostest.Object(code, 2+i%3, start))
+	}
+	f.track(t, pairs)
+	f.tg.SetLatency(40 * time.Millisecond)
+	env := f.env()
+
+	kills := []int{5, 20, 38}
+	for _, after := range kills {
+		var out syncBuffer
+		cmd := startChild(t, env, &out)
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		err := f.tg.Wait(ctx, func(calls []telegramtest.Call) bool {
+			n := 0
+			for _, c := range calls {
+				if c.Method == "sendMessage" && c.OK() {
+					n++
+				}
+			}
+			return n >= after
+		})
+		cancel()
+		if err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("child never reached %d sends: %v\n%s", after, err, out.String())
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+	}
+	var out syncBuffer
+	cmd := startChild(t, env, &out)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("final pass: %v\n%s", err, out.String())
+	}
+	dups := 0
+	for chat, code := range pairs {
+		ms := f.tg.Messages(chat)
+		if len(ms) == 0 {
+			t.Errorf("chat %d never got its message about %s", chat, code)
+			continue
+		}
+		for _, m := range ms {
+			if !strings.Contains(m.Text, code) {
+				t.Errorf("chat %d got a message about another code: %q", chat, m.Text)
+			}
+		}
+		dups += len(ms) - 1
+	}
+	if max := 4 * len(kills); dups > max {
+		t.Fatalf("%d repeated messages after %d kills, want at most %d", dups, len(kills), max)
+	}
+	t.Logf("%d chats served through %d kill -9, %d repeats (bound %d)", chats, len(kills), dups, 4*len(kills))
+}
