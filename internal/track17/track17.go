@@ -1,0 +1,459 @@
+// Package track17 is the 17TRACK v2.2 API as a tracking.Provider:
+// POST /track/v2.2/gettrackinfo for up to 40 numbers (carrier 2151,
+// Correios), registering with POST /track/v2.2/register the numbers
+// 17TRACK does not know yet. Registration is what 17TRACK bills (one
+// quota unit per number); polling is free. 17TRACK events carry no
+// Correios codigo/tipo: kinds come from 17TRACK's stage / sub_status
+// codes (never from the description) and the event key is
+// time_utc|description.
+package track17
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/rastreio/rastreio/internal/correios"
+	"github.com/rastreio/rastreio/internal/tracking"
+)
+
+// ProviderName is the provider's name in RASTREIO_PROVIDERS and in
+// provider_usage.
+const ProviderName = "track17"
+
+// CarrierCorreios is 17TRACK's carrier key for Correios (Brazil).
+const CarrierCorreios = 2151
+
+// API paths.
+const (
+	RegisterPath     = "/track/v2.2/register"
+	GetTrackInfoPath = "/track/v2.2/gettrackinfo"
+)
+
+// 17TRACK error codes the client acts on.
+const (
+	ErrCodeInvalidKey    = -18010002
+	ErrCodeIPNotAllowed  = -18010001
+	ErrCodeAccountOff    = -18010004
+	ErrCodeInvalidFormat = -18010012
+	ErrCodeRegistered    = -18019901
+	ErrCodeNotRegistered = -18019902
+	ErrCodeDailyLimit    = -18019907
+	ErrCodeQuota         = -18019908
+	ErrCodeNoInfo        = -18019909
+	codeTooManyRequests  = 429
+	DefaultRate          = 3.0 // requests/s per key (17TRACK's published limit)
+	DefaultBurst         = 1
+	MaxBatch             = 40
+)
+
+// Config configures a Client. Zero tuning fields take the defaults.
+type Config struct {
+	BaseURL    string // TRACK17_API_URL
+	APIKey     string
+	Rate       float64
+	Burst      int
+	Carrier    int // default CarrierCorreios
+	HTTPClient *http.Client
+	UserAgent  string
+	Logger     *slog.Logger
+
+	RequestTimeout   time.Duration
+	Attempts         int
+	MaxFailures      int
+	Backoff          time.Duration
+	MaxRateLimitWait time.Duration
+}
+
+// Client is the 17TRACK API. Safe for concurrent use; gives up for its
+// lifetime after MaxFailures consecutive failed requests.
+type Client struct {
+	cfg        Config
+	base       string
+	hc         *http.Client
+	limiter    *rate.Limiter
+	log        *slog.Logger
+	failures   atomic.Int32
+	lastErr    atomic.Pointer[error]
+	requests   atomic.Int64
+	registered atomic.Int64
+}
+
+// New checks cfg and builds a Client.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("track17: base URL %q is not an http(s) URL", cfg.BaseURL)
+	}
+	if cfg.APIKey == "" {
+		return nil, fmt.Errorf("track17: API key is required: %w", tracking.ErrAuth)
+	}
+	if cfg.Rate <= 0 {
+		cfg.Rate = DefaultRate
+	}
+	if cfg.Burst <= 0 {
+		cfg.Burst = DefaultBurst
+	}
+	if cfg.Carrier == 0 {
+		cfg.Carrier = CarrierCorreios
+	}
+	if cfg.RequestTimeout <= 0 || cfg.RequestTimeout > 15*time.Second {
+		cfg.RequestTimeout = correios.DefaultRequestTimeout
+	}
+	if cfg.Attempts <= 0 {
+		cfg.Attempts = correios.DefaultAttempts
+	}
+	if cfg.MaxFailures <= 0 {
+		cfg.MaxFailures = correios.DefaultMaxFailures
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = correios.DefaultBackoff
+	}
+	if cfg.MaxRateLimitWait <= 0 {
+		cfg.MaxRateLimitWait = correios.DefaultMaxRateLimitWait
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = correios.DefaultUserAgent
+	}
+	c := &Client{cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/"), hc: cfg.HTTPClient, log: cfg.Logger}
+	if c.hc == nil {
+		c.hc = &http.Client{Timeout: cfg.RequestTimeout}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.limiter = correios.NewLimiter(cfg.Rate, cfg.Burst)
+	return c, nil
+}
+
+// Name implements tracking.Provider.
+func (c *Client) Name() string { return ProviderName }
+
+// MaxBatch implements tracking.Provider.
+func (c *Client) MaxBatch() int { return MaxBatch }
+
+// Requests returns the HTTP requests sent so far.
+func (c *Client) Requests() int64 { return c.requests.Load() }
+
+// Registered returns how many numbers this client registered (17TRACK's
+// billing unit).
+func (c *Client) Registered() int64 { return c.registered.Load() }
+
+// Billed implements tracking.Billed: registrations are what 17TRACK
+// charges for.
+func (c *Client) Billed() int64 { return c.registered.Load() }
+
+type item struct {
+	Number  string `json:"number"`
+	Carrier int    `json:"carrier,omitempty"`
+}
+
+type apiError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+type envelope struct {
+	Code int `json:"code"`
+	Data struct {
+		Accepted []json.RawMessage `json:"accepted"`
+		Rejected []struct {
+			Number string   `json:"number"`
+			Error  apiError `json:"error"`
+		} `json:"rejected"`
+		Errors []apiError `json:"errors"`
+	} `json:"data"`
+}
+
+// call posts numbers to path and returns the decoded envelope (code 0).
+func (c *Client) call(ctx context.Context, path string, numbers []string) (*envelope, error) {
+	items := make([]item, len(numbers))
+	for i, n := range numbers {
+		items[i] = item{Number: n, Carrier: c.cfg.Carrier}
+	}
+	body, _ := json.Marshal(items)
+	res, err := correios.Send(ctx, correios.SendConfig{
+		HC: c.hc, Limiter: c.limiter, Timeout: c.cfg.RequestTimeout, Attempts: c.cfg.Attempts,
+		Backoff: c.cfg.Backoff, MaxRateLimitWait: c.cfg.MaxRateLimitWait, Prefix: "track17",
+		Broken: c.broken,
+		Fail:   func(err error) { c.failures.Add(1); c.lastErr.Store(&err) },
+		OK:     func() { c.failures.Store(0) },
+		Count:  func() { c.requests.Add(1) },
+	}, func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("17token", c.cfg.APIKey)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("User-Agent", c.cfg.UserAgent)
+		return req, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var env envelope
+	jerr := json.Unmarshal(res.Body, &env)
+	if res.Status != http.StatusOK || (jerr == nil && env.Code != 0) {
+		return nil, wholeCallError(res.Status, env, jerr == nil)
+	}
+	if jerr != nil {
+		return nil, fmt.Errorf("track17: %s: unusable reply: %w", path, tracking.ErrUnavailable)
+	}
+	return &env, nil
+}
+
+func (c *Client) broken() error {
+	if int(c.failures.Load()) < c.cfg.MaxFailures {
+		return nil
+	}
+	cause := "repeated failures"
+	if p := c.lastErr.Load(); p != nil {
+		cause = (*p).Error()
+	}
+	return fmt.Errorf("track17: gave up after %d failed requests (last: %s): %w", c.cfg.MaxFailures, cause, tracking.ErrUnavailable)
+}
+
+func wholeCallError(status int, env envelope, decoded bool) error {
+	code := env.Code
+	msg := ""
+	if len(env.Data.Errors) > 0 {
+		if code == 0 {
+			code = env.Data.Errors[0].Code
+		}
+		msg = env.Data.Errors[0].Message
+	}
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	switch {
+	case code == ErrCodeInvalidKey || code == ErrCodeIPNotAllowed || code == ErrCodeAccountOff || status == http.StatusUnauthorized:
+		return fmt.Errorf("track17: key rejected (%d %q): check TRACK17_API_KEY: %w", code, msg, tracking.ErrAuth)
+	case code == ErrCodeQuota || code == ErrCodeDailyLimit:
+		return fmt.Errorf("track17: %d %q: %w", code, msg, tracking.ErrQuota)
+	case code == codeTooManyRequests:
+		return fmt.Errorf("track17: %w", &tracking.RateLimitedError{RetryAfter: time.Second})
+	}
+	return fmt.Errorf("track17: status %d code %d %q: %w", status, code, msg, tracking.ErrUnavailable)
+}
+
+// Track implements tracking.Provider: one gettrackinfo for the numbers,
+// then one register for those 17TRACK does not know yet (they are NotYet
+// this time: registration returns no events). Numbers 17TRACK could not
+// register for lack of quota are Unsupported (the chain moves them on),
+// unless that is every number asked, which is ErrQuota.
+func (c *Client) Track(ctx context.Context, codes []string) (map[string]tracking.Result, error) {
+	if len(codes) == 0 {
+		return map[string]tracking.Result{}, nil
+	}
+	if len(codes) > MaxBatch {
+		return nil, fmt.Errorf("track17: %d codes in one call, at most %d", len(codes), MaxBatch)
+	}
+	env, err := c.call(ctx, GetTrackInfoPath, codes)
+	if err != nil {
+		return nil, err
+	}
+	want := make(map[string]string, len(codes))
+	for _, code := range codes {
+		want[strings.ToUpper(strings.TrimSpace(code))] = code
+	}
+	out := make(map[string]tracking.Result, len(codes))
+	for _, raw := range env.Data.Accepted {
+		var a accepted
+		if json.Unmarshal(raw, &a) != nil {
+			continue
+		}
+		code, ok := want[strings.ToUpper(strings.TrimSpace(a.Number))]
+		if !ok {
+			continue
+		}
+		if r, ok := a.result(); ok {
+			out[code] = r
+		}
+	}
+	var unregistered []string
+	for _, rj := range env.Data.Rejected {
+		code, ok := want[strings.ToUpper(strings.TrimSpace(rj.Number))]
+		if !ok {
+			continue
+		}
+		switch rj.Error.Code {
+		case ErrCodeNotRegistered:
+			unregistered = append(unregistered, code)
+		case ErrCodeInvalidFormat:
+			out[code] = tracking.Result{Status: tracking.Invalid, Message: rj.Error.Message}
+		case ErrCodeNoInfo:
+			out[code] = tracking.Result{Status: tracking.NotYet, Message: rj.Error.Message}
+		}
+	}
+	if len(unregistered) == 0 {
+		return out, nil
+	}
+	renv, err := c.call(ctx, RegisterPath, unregistered)
+	if err != nil {
+		if errors.Is(err, tracking.ErrQuota) && len(out) > 0 {
+			for _, code := range unregistered {
+				out[code] = tracking.Result{Status: tracking.Unsupported, Message: "17TRACK: " + err.Error()}
+			}
+			return out, nil
+		}
+		if len(out) > 0 && !errors.Is(err, tracking.ErrAuth) {
+			return out, nil // the unregistered ones get no answer this time
+		}
+		return nil, err
+	}
+	quotaOut := 0
+	for _, raw := range renv.Data.Accepted {
+		var a accepted
+		if json.Unmarshal(raw, &a) != nil {
+			continue
+		}
+		if code, ok := want[strings.ToUpper(strings.TrimSpace(a.Number))]; ok {
+			c.registered.Add(1)
+			out[code] = tracking.Result{Status: tracking.NotYet, Message: "registered with 17TRACK"}
+		}
+	}
+	for _, rj := range renv.Data.Rejected {
+		code, ok := want[strings.ToUpper(strings.TrimSpace(rj.Number))]
+		if !ok {
+			continue
+		}
+		switch rj.Error.Code {
+		case ErrCodeRegistered:
+			out[code] = tracking.Result{Status: tracking.NotYet, Message: rj.Error.Message}
+		case ErrCodeInvalidFormat:
+			out[code] = tracking.Result{Status: tracking.Invalid, Message: rj.Error.Message}
+		case ErrCodeQuota, ErrCodeDailyLimit:
+			quotaOut++
+			out[code] = tracking.Result{Status: tracking.Unsupported, Message: fmt.Sprintf("17TRACK quota: %d %s", rj.Error.Code, rj.Error.Message)}
+		}
+	}
+	if quotaOut == len(codes) {
+		return nil, fmt.Errorf("track17: register: no quota left for %d numbers: %w", quotaOut, tracking.ErrQuota)
+	}
+	return out, nil
+}
+
+// accepted is one gettrackinfo answer.
+type accepted struct {
+	Number    string `json:"number"`
+	TrackInfo *struct {
+		LatestStatus struct {
+			Status    string `json:"status"`
+			SubStatus string `json:"sub_status"`
+		} `json:"latest_status"`
+		Tracking struct {
+			Providers []struct {
+				Events []wireEvent `json:"events"`
+			} `json:"providers"`
+		} `json:"tracking"`
+	} `json:"track_info"`
+}
+
+type wireEvent struct {
+	TimeISO     string `json:"time_iso"`
+	TimeUTC     string `json:"time_utc"`
+	Description string `json:"description"`
+	Location    string `json:"location"`
+	Stage       string `json:"stage"`
+	SubStatus   string `json:"sub_status"`
+	Address     *struct {
+		Country string `json:"country"`
+		State   string `json:"state"`
+		City    string `json:"city"`
+	} `json:"address"`
+}
+
+func (a accepted) result() (tracking.Result, bool) {
+	if a.TrackInfo == nil {
+		return tracking.Result{Status: tracking.NotYet, Message: "17TRACK has no data yet"}, true
+	}
+	var evs []tracking.Event
+	seen := map[string]bool{}
+	for _, p := range a.TrackInfo.Tracking.Providers {
+		// Each provider's events are newest first: walk them backwards.
+		for i := len(p.Events) - 1; i >= 0; i-- {
+			e, ok := p.Events[i].event()
+			if !ok || seen[e.Key] {
+				continue
+			}
+			seen[e.Key] = true
+			evs = append(evs, e)
+		}
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
+	if len(evs) == 0 {
+		st := a.TrackInfo.LatestStatus.SubStatus
+		if st == "NotFound_InvalidCode" {
+			return tracking.Result{Status: tracking.Invalid, Message: "17TRACK: " + st}, true
+		}
+		return tracking.Result{Status: tracking.NotYet, Message: "17TRACK: " + a.TrackInfo.LatestStatus.Status}, true
+	}
+	return tracking.Result{Status: tracking.Found, Events: evs}, true
+}
+
+func (w wireEvent) event() (tracking.Event, bool) {
+	at, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(w.TimeUTC))
+	if err != nil {
+		if at, err = time.Parse(time.RFC3339Nano, strings.TrimSpace(w.TimeISO)); err != nil {
+			return tracking.Event{}, false
+		}
+	}
+	at = at.UTC().Truncate(time.Second)
+	desc := strings.TrimSpace(w.Description)
+	stage := w.SubStatus
+	if stage == "" {
+		stage = w.Stage
+	}
+	return tracking.Event{
+		Key:         at.Format(time.RFC3339) + "|" + desc,
+		Kind:        Classify(stage),
+		Description: desc,
+		Location:    strings.TrimSpace(w.Location),
+		At:          at,
+	}, true
+}
+
+// Classify maps a 17TRACK stage or sub_status code to a kind.
+func Classify(stage string) tracking.Kind {
+	switch stage {
+	case "InfoReceived":
+		return tracking.KindLabel
+	case "PickedUp", "InTransit_PickedUp":
+		return tracking.KindPosted
+	case "Departure", "Arrival", "InTransit", "InTransit_Departure", "InTransit_Arrival", "InTransit_Other":
+		return tracking.KindTransit
+	case "InTransit_CustomsProcessing", "InTransit_CustomsReleased":
+		return tracking.KindCustoms
+	case "InTransit_CustomsRequiringInformation":
+		return tracking.KindTaxDue
+	case "AvailableForPickup", "AvailableForPickup_Other":
+		return tracking.KindAwaitingPickup
+	case "OutForDelivery", "OutForDelivery_Other":
+		return tracking.KindOutForDelivery
+	case "Delivered", "Delivered_Other":
+		return tracking.KindDelivered
+	case "Returning", "Exception_Returning":
+		return tracking.KindReturning
+	case "Returned", "Exception_Returned":
+		return tracking.KindReturned
+	case "Exception_Lost", "Exception_Destroyed", "Exception_Damage", "Exception_Damaged", "Exception_Security":
+		return tracking.KindLost
+	}
+	if strings.HasPrefix(stage, "DeliveryFailure") {
+		return tracking.KindDeliveryFailed
+	}
+	return tracking.KindOther
+}

@@ -1,0 +1,314 @@
+package track17_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rastreio/rastreio/internal/track17"
+	"github.com/rastreio/rastreio/internal/track17/track17test"
+	"github.com/rastreio/rastreio/internal/tracking"
+)
+
+const key = "17-secret-key"
+
+func fixture(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func newClient(tb testing.TB, url string, mod func(*track17.Config)) *track17.Client {
+	tb.Helper()
+	cfg := track17.Config{BaseURL: url, APIKey: key, Rate: 1000, Burst: 50, RequestTimeout: time.Second, Backoff: 5 * time.Millisecond}
+	if mod != nil {
+		mod(&cfg)
+	}
+	c, err := track17.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// scripted answers each path with a fixture and records the bodies.
+type scripted struct {
+	mu     sync.Mutex
+	status map[string]int
+	bodies map[string][]byte
+	seen   map[string][]string // path → request bodies
+	hdr    http.Header
+}
+
+func serve(t *testing.T, s *scripted) *httptest.Server {
+	s.seen = map[string][]string{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		s.seen[r.URL.Path] = append(s.seen[r.URL.Path], string(b))
+		s.hdr = r.Header.Clone()
+		body, ok := s.bodies[r.URL.Path]
+		st := s.status[r.URL.Path]
+		s.mu.Unlock()
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		if st == 0 {
+			st = 200
+		}
+		w.WriteHeader(st)
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestDocsExample(t *testing.T) {
+	s := &scripted{bodies: map[string][]byte{track17.GetTrackInfoPath: fixture(t, "gettrackinfo-docs-example.json")}}
+	srv := serve(t, s)
+	c := newClient(t, srv.URL, nil)
+	got, err := c.Track(t.Context(), []string{"RR123456789CN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := got["RR123456789CN"]
+	if r.Status != tracking.Found || len(r.Events) != 3 {
+		t.Fatalf("%+v", r)
+	}
+	want := []struct {
+		kind tracking.Kind
+		key  string
+	}{
+		{tracking.KindLabel, "2022-04-25T02:00:00Z|Order information received"},
+		{tracking.KindPosted, "2022-04-26T06:30:00Z|Package picked up"},
+		{tracking.KindDelivered, "2022-05-02T18:34:00Z|Package delivered"},
+	}
+	for i, w := range want {
+		if r.Events[i].Kind != w.kind || r.Events[i].Key != w.key {
+			t.Errorf("event %d: %s %q, want %s %q", i, r.Events[i].Kind, r.Events[i].Key, w.kind, w.key)
+		}
+	}
+	if r.Events[2].Location != "LOS ANGELES, CA" || r.Events[0].Codigo != "" {
+		t.Errorf("event %+v", r.Events[2])
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hdr.Get("17token") != key || s.hdr.Get("Content-Type") != "application/json" {
+		t.Errorf("headers %v", s.hdr)
+	}
+	var items []map[string]any
+	if err := json.Unmarshal([]byte(s.seen[track17.GetTrackInfoPath][0]), &items); err != nil || items[0]["carrier"] != float64(2151) {
+		t.Errorf("body %s", s.seen[track17.GetTrackInfoPath][0])
+	}
+	if len(s.seen[track17.RegisterPath]) != 0 {
+		t.Error("registered a number 17TRACK already tracks")
+	}
+}
+
+func TestFixtureOutcomes(t *testing.T) {
+	tests := []struct {
+		name     string
+		get      string
+		getSt    int
+		register string
+		codes    []string
+		want     map[string]tracking.Status
+		wantErr  error
+		rate     bool
+	}{
+		{name: "rejected format", get: "gettrackinfo-rejected.json", codes: []string{"RR123456789CN", "1234"},
+			want: map[string]tracking.Status{"RR123456789CN": tracking.NotYet, "1234": tracking.Invalid}},
+		{name: "register answer naming another number is ignored", get: "gettrackinfo-not-registered.json", register: "register-accepted.json",
+			codes: []string{"LB330827204HK"}, want: map[string]tracking.Status{}},
+		{name: "already registered and quota", get: "gettrackinfo-not-registered.json", register: "register-already-and-quota.json",
+			codes: []string{"QQ850419295BR", "LB330827204HK"},
+			want:  map[string]tracking.Status{"QQ850419295BR": tracking.NotYet, "LB330827204HK": tracking.Unsupported}},
+		{name: "invalid key", get: "error-invalid-key.json", codes: []string{"X1234"}, wantErr: tracking.ErrAuth},
+		{name: "invalid key with 401", get: "error-invalid-key.json", getSt: 401, codes: []string{"X1234"}, wantErr: tracking.ErrAuth},
+		{name: "429 envelope", get: "error-429.json", getSt: 429, codes: []string{"X1234"}, rate: true},
+		{name: "429 code in a 200", get: "error-429.json", codes: []string{"X1234"}, rate: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &scripted{bodies: map[string][]byte{track17.GetTrackInfoPath: fixture(t, tc.get)},
+				status: map[string]int{track17.GetTrackInfoPath: tc.getSt}}
+			if tc.register != "" {
+				s.bodies[track17.RegisterPath] = fixture(t, tc.register)
+			}
+			srv := serve(t, s)
+			got, err := newClient(t, srv.URL, nil).Track(t.Context(), tc.codes)
+			switch {
+			case tc.rate:
+				var rl *tracking.RateLimitedError
+				if !errors.As(err, &rl) {
+					t.Fatalf("err = %v, want rate limited", err)
+				}
+				return
+			case tc.wantErr != nil:
+				if !errors.Is(err, tc.wantErr) || strings.Contains(err.Error(), key) {
+					t.Fatalf("err = %v, want %v", err, tc.wantErr)
+				}
+				return
+			case err != nil:
+				t.Fatal(err)
+			}
+			for code, st := range tc.want {
+				if got[code].Status != st {
+					t.Errorf("%s: %v, want %v", code, got[code].Status, st)
+				}
+			}
+			if len(got) != len(tc.want) {
+				t.Errorf("got %d results %v, want %d", len(got), got, len(tc.want))
+			}
+		})
+	}
+}
+
+func TestLifecycleAgainstFake(t *testing.T) {
+	srv := track17test.NewTB(t, track17test.Options{APIKey: key, Quota: 2})
+	c := newClient(t, srv.URL, nil)
+	codes := []string{"QQ850419295BR", "LB330827204HK", "AM101610575BR"}
+	// Pass 1: nobody registered; two fit in the quota, the third is
+	// Unsupported (falls through the chain).
+	got, err := c.Track(t.Context(), codes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["QQ850419295BR"].Status != tracking.NotYet || got["LB330827204HK"].Status != tracking.NotYet ||
+		got["AM101610575BR"].Status != tracking.Unsupported {
+		t.Fatalf("pass 1: %v", got)
+	}
+	if srv.Stats().Registrations != 2 || c.Billed() != 2 {
+		t.Fatalf("registrations fake=%d client=%d", srv.Stats().Registrations, c.Billed())
+	}
+	// Pass 2: 17TRACK has data for one of them.
+	srv.SetTrackInfo("QQ850419295BR", fixture(t, "trackinfo-QQ850419295BR.json"))
+	got, err = c.Track(t.Context(), codes[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := got["QQ850419295BR"]; r.Status != tracking.Found || len(r.Events) != 6 || r.Events[5].Kind != tracking.KindDelivered {
+		t.Fatalf("pass 2: %+v", r)
+	}
+	if got["LB330827204HK"].Status != tracking.NotYet {
+		t.Fatalf("pass 2 LB: %v", got["LB330827204HK"])
+	}
+	if st := srv.Stats(); st.Registrations != 2 || st.Requests != 3 {
+		t.Errorf("stats %+v: want no new registration and one request in pass 2", st)
+	}
+	// Only quota-less numbers: ErrQuota for the whole call.
+	if _, err := c.Track(t.Context(), []string{"YJ460348417BR"}); !errors.Is(err, tracking.ErrQuota) {
+		t.Fatalf("quota: %v", err)
+	}
+}
+
+func TestFaultsAgainstFake(t *testing.T) {
+	tests := []struct {
+		f       track17test.Fault
+		twice   bool
+		wantErr error
+	}{
+		{track17test.Fault5xx, false, nil},
+		{track17test.FaultHang, false, nil},
+		{track17test.Fault429, false, nil},
+		{track17test.Fault5xx, true, tracking.ErrUnavailable},
+		{track17test.FaultGarbage, false, tracking.ErrUnavailable},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprint(tc.f, tc.twice), func(t *testing.T) {
+			srv := track17test.NewTB(t, track17test.Options{})
+			srv.Register("QQ850419295BR")
+			srv.SetTrackInfo("QQ850419295BR", fixture(t, "trackinfo-QQ850419295BR.json"))
+			c := newClient(t, srv.URL, func(cfg *track17.Config) { cfg.RequestTimeout = 200 * time.Millisecond })
+			srv.Fail(tc.f)
+			if tc.twice {
+				srv.Fail(tc.f)
+			}
+			got, err := c.Track(t.Context(), []string{"QQ850419295BR"})
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got["QQ850419295BR"].Status != tracking.Found {
+				t.Fatalf("%v %v", got, err)
+			}
+		})
+	}
+}
+
+func TestDeadGivesUpAndPacing(t *testing.T) {
+	srv := track17test.NewTB(t, track17test.Options{})
+	srv.FailAll(track17test.Fault5xx)
+	c := newClient(t, srv.URL, nil)
+	for i := 0; i < 10; i++ {
+		if _, err := c.Track(t.Context(), []string{"QQ850419295BR"}); !errors.Is(err, tracking.ErrUnavailable) {
+			t.Fatal(err)
+		}
+	}
+	if n := srv.Stats().Requests; n != 3 {
+		t.Errorf("%d requests to a dead 17TRACK, want 3", n)
+	}
+
+	paced := track17test.NewTB(t, track17test.Options{Rate: 30, Burst: 2})
+	pc := newClient(t, paced.URL, func(cfg *track17.Config) { cfg.Rate, cfg.Burst = 30, 2 })
+	start := time.Now()
+	for i := 0; i < 12; i++ {
+		if _, err := pc.Track(t.Context(), []string{"QQ850419295BR"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 13 requests: one register after the first gettrackinfo, then 12 gettrackinfo.
+	if v := paced.Stats().Violations; v != 0 {
+		t.Errorf("%d violations", v)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Errorf("13 requests in %v, faster than 30/s", d)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	tests := map[string]tracking.Kind{
+		"InfoReceived": tracking.KindLabel, "InTransit_PickedUp": tracking.KindPosted, "InTransit_Departure": tracking.KindTransit,
+		"InTransit_Other": tracking.KindTransit, "InTransit_CustomsProcessing": tracking.KindCustoms,
+		"InTransit_CustomsRequiringInformation": tracking.KindTaxDue, "AvailableForPickup_Other": tracking.KindAwaitingPickup,
+		"OutForDelivery_Other": tracking.KindOutForDelivery, "DeliveryFailure_NoBody": tracking.KindDeliveryFailed,
+		"Delivered_Other": tracking.KindDelivered, "Delivered": tracking.KindDelivered, "Exception_Returning": tracking.KindReturning,
+		"Exception_Returned": tracking.KindReturned, "Exception_Lost": tracking.KindLost, "Exception_Delayed": tracking.KindOther,
+		"": tracking.KindOther, "Something_New": tracking.KindOther,
+	}
+	for in, want := range tests {
+		if got := track17.Classify(in); got != want {
+			t.Errorf("Classify(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	if _, err := track17.New(track17.Config{BaseURL: "http://x"}); !errors.Is(err, tracking.ErrAuth) {
+		t.Error("no key accepted")
+	}
+	if _, err := track17.New(track17.Config{BaseURL: ":", APIKey: "k"}); err == nil {
+		t.Error("bad URL accepted")
+	}
+	c := newClient(t, "http://127.0.0.1:1", nil)
+	if c.Name() != "track17" || c.MaxBatch() != 40 {
+		t.Error("name/batch")
+	}
+	if _, err := c.Track(t.Context(), make([]string, 41)); err == nil {
+		t.Error("41 numbers accepted")
+	}
+}
