@@ -4,14 +4,46 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/rastreio/rastreio/internal/bot"
+	"github.com/rastreio/rastreio/internal/config"
+	"github.com/rastreio/rastreio/internal/service"
+	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/telegram"
 )
 
 var version = "dev"
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitUnavailable = 69 // EX_UNAVAILABLE: Telegram unreachable at start
+	exitConfig      = 78 // EX_CONFIG: systemd does not restart on it
+)
+
+// Start-up bounds: getMe is tried a few times, each bounded, and the
+// whole start gives up well inside 30 s.
+var (
+	startTimeout    = 25 * time.Second
+	getMeTimeout    = 7 * time.Second
+	getMeAttempts   = 3
+	getMeRetryDelay = time.Second
+	statusInterval  = time.Minute
+	confirmTimeout  = 3 * time.Second
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -20,6 +52,148 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "rastreio-bot: not implemented yet")
-	return 1
+	cfg, err := config.LoadBot(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "rastreio-bot: %v\n", err)
+		if config.IsConfigError(err) {
+			return exitConfig
+		}
+		return exitFailure
+	}
+	log := service.NewLogger("rastreio-bot", cfg.LogLevel, stderr)
+	token := cfg.Token.Reveal()
+
+	self, err := checkToken(ctx, token, cfg.Endpoint, log)
+	if err != nil {
+		switch {
+		case telegram.ClassOf(err) == telegram.Unauthorized:
+			fmt.Fprintln(stderr, "rastreio-bot: TELEGRAM_BOT_TOKEN was rejected by Telegram (getMe: 401 Unauthorized); put the token @BotFather gave in TELEGRAM_BOT_TOKEN")
+			return exitConfig
+		case ctx.Err() != nil:
+			return exitOK // stopped while starting
+		}
+		fmt.Fprintf(stderr, "rastreio-bot: cannot reach Telegram at TELEGRAM_API_ENDPOINT: %s\n", telegram.Redact(err.Error(), token))
+		return exitUnavailable
+	}
+
+	st, err := store.Open(ctx, cfg.DBPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "rastreio-bot: database %s (RASTREIO_DB): %v\n", cfg.DBPath, err)
+		return exitFailure
+	}
+	defer st.Close()
+
+	api, err := telegram.New(ctx, token, cfg.Endpoint, telegram.Options{SkipGetMe: true})
+	if err != nil {
+		fmt.Fprintf(stderr, "rastreio-bot: %s\n", telegram.Redact(err.Error(), token))
+		return exitFailure
+	}
+	// The final getUpdates that confirms the offset runs after SIGTERM:
+	// its client is not bound to the cancelled context.
+	confirm, err := telegram.New(context.WithoutCancel(ctx), token, cfg.Endpoint, telegram.Options{
+		SkipGetMe: true, HTTPClient: &http.Client{Timeout: confirmTimeout},
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "rastreio-bot: %s\n", telegram.Redact(err.Error(), token))
+		return exitFailure
+	}
+
+	b := bot.New(bot.Config{
+		Store:           st,
+		API:             api,
+		Confirm:         confirm,
+		BotID:           self.ID,
+		UserName:        self.UserName,
+		MaxCodesPerChat: cfg.MaxCodesPerChat,
+		Providers:       cfg.Providers,
+		Log:             log,
+	})
+	b.Setup(ctx)
+	service.Ready(statusLine(ctx, st))
+	log.Info("rastreio-bot started", slog.String("bot", self.UserName), slog.String("version", version), slog.String("db", cfg.DBPath))
+
+	auxCtx, stopAux := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { housekeeping(auxCtx, b, st) })
+
+	runErr := b.Run(ctx)
+	service.Stopping()
+	stopAux()
+	wg.Wait()
+	if runErr != nil {
+		if telegram.ClassOf(runErr) == telegram.Unauthorized {
+			fmt.Fprintln(stderr, "rastreio-bot: TELEGRAM_BOT_TOKEN was rejected by Telegram (401 Unauthorized); was the token revoked?")
+			return exitConfig
+		}
+		log.Error("update loop failed", slog.Any("error", runErr))
+		return exitFailure
+	}
+	log.Info("rastreio-bot stopped", slog.Int64("updates", b.Handled()))
+	return exitOK
+}
+
+// checkToken calls getMe a few times at most, each call bounded, and
+// returns the bot's username. A rejected token is not retried.
+func checkToken(ctx context.Context, token, endpoint string, log *slog.Logger) (tgbotapi.User, error) {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	hc := &http.Client{Timeout: getMeTimeout}
+	var err error
+	delay := getMeRetryDelay
+	for attempt := 1; ; attempt++ {
+		var c *telegram.Client
+		c, err = telegram.New(ctx, token, endpoint, telegram.Options{HTTPClient: hc})
+		if err == nil {
+			return c.Self(), nil
+		}
+		if telegram.ClassOf(err) == telegram.Unauthorized || attempt >= getMeAttempts {
+			return tgbotapi.User{}, err
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay+getMeTimeout {
+			return tgbotapi.User{}, err
+		}
+		log.Debug("getMe failed, retrying", slog.Any("error", err), slog.Int("attempt", attempt))
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return tgbotapi.User{}, errors.Join(err, ctx.Err())
+		}
+		delay *= 2
+	}
+}
+
+func statusLine(ctx context.Context, st *store.Store) string {
+	chats, codes, err := st.Counts(ctx)
+	if err != nil {
+		return "polling"
+	}
+	return fmt.Sprintf("polling, %d chats, %d codes", chats, codes)
+}
+
+// housekeeping pings the watchdog while the update loop makes progress
+// and refreshes the status line.
+func housekeeping(ctx context.Context, b *bot.Bot, st *store.Store) {
+	wd := service.WatchdogInterval()
+	var wdC <-chan time.Time
+	if wd > 0 {
+		t := time.NewTicker(wd)
+		defer t.Stop()
+		wdC = t.C
+	}
+	status := time.NewTicker(statusInterval)
+	defer status.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wdC:
+			if b.Healthy() {
+				service.WatchdogPing()
+			}
+		case <-status.C:
+			service.Status("%s", statusLine(ctx, st))
+		}
+	}
 }

@@ -479,16 +479,24 @@ func (s *Server) PushCallback(chatID, fromID int64, messageID int, data string) 
 	s.mu.Lock()
 	s.nextCbID++
 	id := fmt.Sprintf("cb%d", s.nextCbID)
-	text := s.msgs[[2]int64{chatID, int64(messageID)}].text
+	sent := s.msgs[[2]int64{chatID, int64(messageID)}]
 	s.mu.Unlock()
+	var markup *tgbotapi.InlineKeyboardMarkup
+	if sent.markup != "" {
+		markup = new(tgbotapi.InlineKeyboardMarkup)
+		if json.Unmarshal([]byte(sent.markup), markup) != nil {
+			markup = nil
+		}
+	}
 	cq := &tgbotapi.CallbackQuery{ID: id, From: User(fromID), ChatInstance: "ci" + strconv.FormatInt(chatID, 10), Data: data}
 	if messageID != 0 {
 		cq.Message = &tgbotapi.Message{
-			MessageID: messageID,
-			From:      &tgbotapi.User{ID: BotID, IsBot: true, FirstName: "Rastreio", UserName: BotUserName},
-			Date:      int(s.now().Unix()),
-			Chat:      Chat(chatID),
-			Text:      text,
+			MessageID:   messageID,
+			From:        &tgbotapi.User{ID: BotID, IsBot: true, FirstName: "Rastreio", UserName: BotUserName},
+			Date:        int(s.now().Unix()),
+			Chat:        Chat(chatID),
+			Text:        sent.text,
+			ReplyMarkup: markup,
 		}
 	}
 	s.PushUpdate(tgbotapi.Update{CallbackQuery: cq})

@@ -1,0 +1,251 @@
+// Package bot is rastreio-bot's behaviour: the getUpdates loop and the
+// handlers that answer people from SQLite. It never calls Correios or any
+// tracking provider; the tracker fills the database it reads.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/telegram"
+)
+
+// API is what the bot needs of the Bot API client (*telegram.Client).
+type API interface {
+	Send(c tgbotapi.Chattable) (tgbotapi.Message, error)
+	Request(c tgbotapi.Chattable) (*tgbotapi.APIResponse, error)
+	GetUpdates(offset, timeout int, allowed []string) ([]tgbotapi.Update, error)
+}
+
+// AllowedUpdates are the update kinds the bot asks Telegram for.
+var AllowedUpdates = []string{"message", "edited_message", "callback_query", "my_chat_member"}
+
+// Meta keys (followed by the bot id).
+const (
+	offsetKey    = "bot_update_offset:"
+	gifKeyPrefix = "bot_gif_file_id:"
+)
+
+// Defaults.
+const (
+	DefaultFloodPerMinute = 30
+	// HandleTimeout bounds the database work of one update.
+	HandleTimeout = 10 * time.Second
+	maxBackoff    = 30 * time.Second
+)
+
+// Config wires a Bot.
+type Config struct {
+	Store *store.Store
+	API   API
+	// Confirm is used once, at stop, for the final getUpdates that
+	// confirms the offset: it must not be bound to the cancelled context.
+	// Nil means API.
+	Confirm API
+	// BotID is the bot's user id (getMe): update offsets and file_ids
+	// belong to one bot, so they are stored under it.
+	BotID           int64
+	UserName        string // the bot's @username, without @
+	MaxCodesPerChat int
+	Providers       []string // tracking providers that receive codes (config names)
+	Log             *slog.Logger
+	PollTimeout     int // getUpdates hold, seconds; 0 means telegram.PollTimeout
+	FloodPerMinute  int // messages per chat per minute; 0 means DefaultFloodPerMinute
+	Now             func() time.Time
+	// MinBackoff is the first wait after a failed getUpdates (default 1 s).
+	MinBackoff time.Duration
+}
+
+// Bot answers updates. Create it with New, then call Setup and Run.
+type Bot struct {
+	cfg      Config
+	st       *store.Store
+	api      API
+	log      *slog.Logger
+	now      func() time.Time
+	flood    *floodGate
+	lastPoll atomic.Int64 // unix nanoseconds of the last getUpdates return
+	handled  atomic.Int64
+}
+
+// New builds a bot from cfg.
+func New(cfg Config) *Bot {
+	if cfg.Confirm == nil {
+		cfg.Confirm = cfg.API
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.PollTimeout <= 0 {
+		cfg.PollTimeout = telegram.PollTimeout
+	}
+	if cfg.FloodPerMinute <= 0 {
+		cfg.FloodPerMinute = DefaultFloodPerMinute
+	}
+	if cfg.MaxCodesPerChat <= 0 {
+		cfg.MaxCodesPerChat = 100
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = time.Second
+	}
+	b := &Bot{cfg: cfg, st: cfg.Store, api: cfg.API, log: cfg.Log, now: cfg.Now}
+	b.flood = newFloodGate(cfg.FloodPerMinute, time.Minute)
+	b.lastPoll.Store(b.now().UnixNano())
+	return b
+}
+
+// Setup removes any webhook (getUpdates refuses to run beside one) and
+// publishes the command menu. Failures are logged: the loop still works.
+func (b *Bot) Setup(ctx context.Context) {
+	if _, err := b.api.Request(tgbotapi.DeleteWebhookConfig{}); err != nil {
+		b.log.Warn("deleteWebhook failed", slog.Any("error", err))
+	}
+	if _, err := b.api.Request(tgbotapi.NewSetMyCommands(commandMenu...)); err != nil {
+		b.log.Warn("setMyCommands failed", slog.Any("error", err))
+	}
+}
+
+// Healthy reports whether the update loop made progress recently: a
+// getUpdates returned within the long-poll hold plus a margin. The
+// watchdog pings only then.
+func (b *Bot) Healthy() bool {
+	limit := time.Duration(b.cfg.PollTimeout)*time.Second + 30*time.Second
+	return b.now().Sub(time.Unix(0, b.lastPoll.Load())) < limit
+}
+
+// Handled is how many updates the bot handled since it started.
+func (b *Bot) Handled() int64 { return b.handled.Load() }
+
+// Run polls and handles updates until ctx ends; then it confirms the
+// offset of what it handled and returns nil. Updates are handled at most
+// once: the next offset is stored before a batch is handled, and moved
+// back to the first update left over when a stop interrupts the batch.
+// It returns an error only when the token stops working.
+func (b *Bot) Run(ctx context.Context) error {
+	offset := b.loadOffset(ctx)
+	sent := -1 // the offset the last getUpdates told Telegram
+	failures := 0
+	for ctx.Err() == nil {
+		ups, err := b.api.GetUpdates(offset, b.cfg.PollTimeout, AllowedUpdates)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if telegram.ClassOf(err) == telegram.Unauthorized {
+				return fmt.Errorf("bot: getUpdates: %w", err)
+			}
+			failures++
+			wait := b.backoff(failures, err)
+			b.log.Warn("getUpdates failed", slog.Any("error", err), slog.Int("failures", failures), slog.Duration("retry_in", wait))
+			sleep(ctx, wait)
+			continue
+		}
+		failures = 0
+		sent = offset
+		b.lastPoll.Store(b.now().UnixNano())
+		if len(ups) == 0 {
+			continue
+		}
+		next := offset
+		for _, u := range ups {
+			if u.UpdateID >= next {
+				next = u.UpdateID + 1
+			}
+		}
+		b.saveOffset(ctx, next)
+		for _, u := range ups {
+			if u.UpdateID < offset {
+				continue // already handled (Telegram resent it)
+			}
+			if ctx.Err() != nil {
+				next = u.UpdateID // leave the rest for the next start
+				b.saveOffset(ctx, next)
+				break
+			}
+			b.HandleUpdate(ctx, u)
+		}
+		offset = next
+	}
+	if offset > 0 && offset != sent {
+		if _, err := b.cfg.Confirm.GetUpdates(offset, 0, AllowedUpdates); err != nil {
+			b.log.Warn("confirming the offset failed; the next start confirms it", slog.Any("error", err), slog.Int("offset", offset))
+		}
+	}
+	return nil
+}
+
+func (b *Bot) backoff(failures int, err error) time.Duration {
+	if e, ok := telegram.AsError(err); ok && e.Class == telegram.RetryAfter && e.RetryAfter > 0 {
+		return e.RetryAfter
+	}
+	d := b.cfg.MinBackoff << min(failures-1, 10)
+	return min(d, maxBackoff)
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+func (b *Bot) loadOffset(ctx context.Context) int {
+	v, err := b.st.Meta(ctx, offsetKey+strconv.FormatInt(b.cfg.BotID, 10))
+	if errors.Is(err, store.ErrNotFound) {
+		return 0
+	}
+	if err != nil {
+		b.log.Error("reading the update offset failed", slog.Any("error", err))
+		return 0
+	}
+	n, _ := strconv.Atoi(v)
+	return n
+}
+
+func (b *Bot) saveOffset(ctx context.Context, off int) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), HandleTimeout)
+	defer cancel()
+	if err := b.st.SetMeta(ctx, offsetKey+strconv.FormatInt(b.cfg.BotID, 10), strconv.Itoa(off)); err != nil {
+		b.log.Error("saving the update offset failed", slog.Any("error", err), slog.Int("offset", off))
+	}
+}
+
+// HandleUpdate handles one update of any kind; it never panics. Work in
+// hand finishes even when ctx ends (its reply goes out).
+func (b *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), HandleTimeout)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.Error("panic handling an update", slog.Int("update_id", u.UpdateID), slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+		}
+	}()
+	b.handled.Add(1)
+	switch {
+	case u.Message != nil:
+		b.onMessage(ctx, u.Message, false)
+	case u.EditedMessage != nil:
+		b.onMessage(ctx, u.EditedMessage, true)
+	case u.CallbackQuery != nil:
+		b.onCallback(ctx, u.CallbackQuery)
+	case u.MyChatMember != nil:
+		b.onMyChatMember(ctx, u.MyChatMember)
+	default:
+		b.log.Debug("update ignored", slog.Int("update_id", u.UpdateID))
+	}
+}

@@ -1,0 +1,647 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/rastreio/rastreio/internal/bot"
+	"github.com/rastreio/rastreio/internal/correios"
+	"github.com/rastreio/rastreio/internal/message"
+	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
+)
+
+const (
+	code1 = "QQ850419295BR"
+	code2 = "QH991577104BR"
+	code3 = "LE449872154SE"
+)
+
+func TestSetupAndStartCommands(t *testing.T) {
+	h := newHarness(t)
+	var cmds []tgbotapi.BotCommand
+	if err := json.Unmarshal(h.fake.Commands(), &cmds); err != nil || len(cmds) < 5 {
+		t.Fatalf("setMyCommands = %s, %v", h.fake.Commands(), err)
+	}
+	if h.fake.Count("deleteWebhook") != 1 {
+		t.Fatal("no deleteWebhook at start")
+	}
+
+	m := h.say(1, "/start")
+	mustContain(t, m.Text, "Olá", code1, "/apagar_meus_dados", "Site Rastreio", "/pacotes")
+	for _, cmd := range []string{"/help", "/ajuda", "/ajuda@" + telegramtest.BotUserName, "/AJUDA"} {
+		mustContain(t, h.say(1, cmd).Text, "/pacotes", "/remover", "/add")
+	}
+	m = h.say(1, "/privacidade")
+	mustContain(t, m.Text, "Site Rastreio", "/apagar_meus_dados", "códigos")
+	m = h.say(1, "/nada")
+	mustContain(t, m.Text, "/nada", "/ajuda")
+
+	// A command for another bot in a group is not ours.
+	if got := h.sayAll(-5, "/start@OutroBot"); len(got) != 0 {
+		t.Fatalf("answered a command for another bot: %+v", got)
+	}
+	if got := allowed(h.fake.AllowedUpdates()); !got["message"] || !got["callback_query"] || !got["my_chat_member"] {
+		t.Fatalf("allowed_updates = %v", h.fake.AllowedUpdates())
+	}
+}
+
+func allowed(list []string) map[string]bool {
+	m := map[string]bool{}
+	for _, s := range list {
+		m[s] = true
+	}
+	return m
+}
+
+func TestProvidersInTexts(t *testing.T) {
+	h := newHarness(t, func(c *bot.Config) { c.Providers = []string{"track17", "correios"} })
+	m := h.say(1, "/privacidade")
+	mustContain(t, m.Text, "17TRACK e API oficial dos Correios")
+	mustNotContain(t, m.Text, "Site Rastreio")
+}
+
+func TestAddCodesListAndRename(t *testing.T) {
+	h := newHarness(t)
+	msgs := h.sayAll(1, strings.ToLower(code1)+" - tênis\n  "+code2+"   <b>& presente\n"+code3)
+	if len(msgs) != 1 {
+		t.Fatalf("%d replies, want 1", len(msgs))
+	}
+	mustContain(t, msgs[0].Text, code1+" — tênis", code2+" — <b>& presente", code3, "próxima verificação")
+
+	ps, err := h.st.Packages(t.Context(), 1)
+	if err != nil || len(ps) != 3 {
+		t.Fatalf("stored %d packages, %v", len(ps), err)
+	}
+
+	list := h.sayAll(1, "/pacotes")
+	if len(list) != 1 {
+		t.Fatalf("%d list messages", len(list))
+	}
+	mustContain(t, list[0].Text, "Seus pacotes (3 de 100)", code1, "tênis", code2, "<b>& presente", "Aguardando a primeira verificação")
+	var kb tgbotapi.InlineKeyboardMarkup
+	if err := json.Unmarshal([]byte(list[0].Params.Get("reply_markup")), &kb); err != nil || len(kb.InlineKeyboard) != 3 {
+		t.Fatalf("list buttons: %s (%v)", list[0].Params.Get("reply_markup"), err)
+	}
+	// /list is the same.
+	mustContain(t, h.say(1, "/list").Text, code3)
+
+	// Resending a code with new text renames it; without text keeps it.
+	m := h.say(1, code1+" tênis azul")
+	mustContain(t, m.Text, "Descrição atualizada", code1+" — tênis azul")
+	m = h.say(1, code2)
+	mustContain(t, m.Text, "Já estava", code2+" — <b>& presente")
+	mustContain(t, h.say(1, "/pacotes").Text, "tênis azul")
+}
+
+func TestAddCommandAndDeepLink(t *testing.T) {
+	h := newHarness(t)
+	m := h.say(-100, "/add@"+telegramtest.BotUserName+" "+code1+" câmera do grupo")
+	mustContain(t, m.Text, code1+" — câmera do grupo")
+	m = h.say(-100, "/rastrear "+code2)
+	mustContain(t, m.Text, code2)
+	m = h.say(-100, "/add")
+	mustContain(t, m.Text, "/add "+code1)
+	// Plain chatter in a group gets no answer.
+	if got := h.sayAll(-100, "bom dia, pessoal"); len(got) != 0 {
+		t.Fatalf("answered group chatter: %q", got[0].Text)
+	}
+	// Codes in plain group text (privacy mode off) are still saved.
+	mustContain(t, h.say(-100, code3+" livro").Text, code3+" — livro")
+
+	m = h.say(7, "/start "+code1)
+	mustContain(t, m.Text, code1, "próxima verificação")
+	if _, err := h.st.TrackedPackage(t.Context(), 7, code1); err != nil {
+		t.Fatalf("deep link did not add: %v", err)
+	}
+	mustContain(t, h.say(-100, "/pacotes").Text, "Pacotes do grupo (3 de 100)")
+}
+
+func TestMistypedNoCodeAndNoText(t *testing.T) {
+	h := newHarness(t)
+	mustContain(t, h.say(1, "QQ850419294BR tênis").Text, "parece ter um erro de digitação", "QQ850419294BR")
+	mustContain(t, h.say(1, "/add qq850419294br").Text, "erro de digitação")
+	mustContain(t, h.say(1, "oi, tudo bem?").Text, "Não encontrei nenhum código", "/ajuda")
+	// Valid and mistyped together: the valid one is saved, the other explained.
+	m := h.say(1, code1+"\nQQ850419294BR")
+	mustContain(t, m.Text, "Vou acompanhar", code1, "erro de digitação", "QQ850419294BR")
+
+	// A sticker (no text) in private gets the hint.
+	before := len(h.fake.Messages(1))
+	h.fake.PushRaw(`{"message":{"message_id":90,"date":1,"chat":{"id":1,"type":"private"},"from":{"id":1,"is_bot":false,"first_name":"A"},"sticker":{"file_id":"x","file_unique_id":"y","width":1,"height":1,"is_animated":false}}}`)
+	mustContain(t, h.fake.WaitMessage(t, 1, before).Text, "só entendo texto")
+}
+
+func TestUserTextReachesPersonUnchanged(t *testing.T) {
+	h := newHarness(t)
+	desc := `<b>& "aspas" </i> &amp; <script>`
+	m := h.say(1, code1+" "+desc)
+	mustContain(t, m.Text, desc)
+	list := h.say(1, "/pacotes")
+	mustContain(t, list.Text, code1+" — "+desc)
+	// The raw HTML sent was escaped (the fake parses it like Telegram).
+	mustContain(t, list.Params.Get("text"), "&lt;b&gt;&amp; &#34;aspas&#34;")
+}
+
+func TestTwoChatsKeptApart(t *testing.T) {
+	h := newHarness(t)
+	h.say(1, code1+" do um")
+	h.say(2, code2+" do dois")
+	h.say(2, code1+" também do dois")
+	l1 := h.say(1, "/pacotes").Text
+	l2 := h.say(2, "/pacotes").Text
+	mustContain(t, l1, code1, "do um", "(1 de 100)")
+	mustNotContain(t, l1, code2, "dois")
+	mustContain(t, l2, code1, "também do dois", code2, "(2 de 100)")
+	mustNotContain(t, l2, "do um")
+	mustContain(t, h.say(1, "/remover "+code2).Text, "Você não acompanha")
+	if _, err := h.st.TrackedPackage(t.Context(), 2, code2); err != nil {
+		t.Fatal("chat 1 removed chat 2's code")
+	}
+}
+
+func TestListShowsTrackerStatusAndHistory(t *testing.T) {
+	h := newHarness(t)
+	h.say(1, code1+" tênis")
+	h.say(1, code2+" livro")
+	at := time.Date(2024, 3, 5, 17, 32, 0, 0, time.UTC)
+	checked := time.Date(2024, 3, 5, 18, 0, 0, 0, time.UTC)
+	db := h.st.DB()
+	if _, err := db.Exec(`UPDATE parcels SET state='final', last_kind='delivered', last_status='Objeto entregue ao destinatário',
+		last_event_at=?, checked_at=?, checked_by='siterastreio' WHERE code=?`, at.Unix(), checked.Unix(), code1); err != nil {
+		t.Fatal(err)
+	}
+	db.Exec(`UPDATE parcels SET state='notfound', checked_at=?, checked_by='correios' WHERE code=?`, checked.Unix(), code2)
+	for _, ev := range []struct {
+		key, kind, desc, loc string
+		at                   time.Time
+	}{
+		{"3", "delivered", "Objeto entregue ao destinatário", "SÃO PAULO/SP", at},
+		{"1", "posted", "Objeto postado", "CURITIBA/PR", at.Add(-72 * time.Hour)},
+		{"2", "out_for_delivery", "Objeto saiu para entrega <ao> destinatário", "SÃO PAULO/SP", at.Add(-3 * time.Hour)},
+	} {
+		if _, err := db.Exec(`INSERT INTO events (code, event_key, kind, description, location, happened_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 0)`,
+			code1, ev.key, ev.kind, ev.desc, ev.loc, ev.at.Unix()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := h.say(1, "/pacotes")
+	mustContain(t, list.Text, message.Info("delivered").Emoji+" Entregue: Objeto entregue ao destinatário · "+message.FormatTime(at),
+		"Verificado em "+message.FormatTime(checked)+" via Site Rastreio", "Ainda não aparece no rastreio", "via API oficial dos Correios")
+
+	// The 📜 button shows the events, oldest first, from SQLite.
+	before := len(h.fake.Messages(1))
+	cb := h.fake.PushCallback(1, 0, list.MessageID, "h:"+code1)
+	hist := h.fake.WaitMessage(t, 1, before).Text
+	mustContain(t, hist, "Histórico de "+code1+" — tênis", "CURITIBA/PR · "+message.FormatTime(at.Add(-72*time.Hour)), "<ao>")
+	i1, i2, i3 := strings.Index(hist, "postado"), strings.Index(hist, "saiu para entrega"), strings.Index(hist, "entregue ao")
+	if !(i1 < i2 && i2 < i3) {
+		t.Fatalf("history not oldest first:\n%s", hist)
+	}
+	waitAnswered(t, h, cb)
+	// A parcel without events says so.
+	before = len(h.fake.Messages(1))
+	h.fake.PushCallback(1, 0, list.MessageID, "h:"+code2)
+	mustContain(t, h.fake.WaitMessage(t, 1, before).Text, "Ainda não há movimentações")
+}
+
+func waitAnswered(t *testing.T, h *harness, id string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	err := h.fake.Wait(ctx, func(calls []telegramtest.Call) bool {
+		for _, c := range calls {
+			if c.Method == "answerCallbackQuery" && c.Params.Get("callback_query_id") == id && c.OK() {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatalf("callback %s never answered", id)
+	}
+}
+
+func TestRemoveByCommandAndButton(t *testing.T) {
+	h := newHarness(t)
+	h.say(1, code1+" tênis\n"+code2+" livro\n"+code3)
+	mustContain(t, h.say(1, "/remover "+strings.ToLower(code1)).Text, "parei de acompanhar", code1, "tênis")
+	mustContain(t, h.say(1, "/del "+code1).Text, "Você não acompanha")
+	mustContain(t, h.say(1, "/del").Text, "/remover "+code1)
+
+	list := h.say(1, "/pacotes")
+	before := len(h.fake.Messages(1))
+	cb := h.fake.PushCallback(1, 0, list.MessageID, "d:"+code2)
+	mustContain(t, h.fake.WaitMessage(t, 1, before).Text, "parei de acompanhar", code2)
+	waitAnswered(t, h, cb)
+	edits := h.fake.WaitCalls(t, "editMessageReplyMarkup", 1)
+	var kb tgbotapi.InlineKeyboardMarkup
+	json.Unmarshal([]byte(edits[0].Params.Get("reply_markup")), &kb)
+	if len(kb.InlineKeyboard) != 1 || !strings.Contains(*kb.InlineKeyboard[0][0].CallbackData, code3) {
+		t.Fatalf("buttons after removal: %s", edits[0].Params.Get("reply_markup"))
+	}
+	ps, _ := h.st.Packages(t.Context(), 1)
+	if len(ps) != 1 || ps[0].Code != code3 {
+		t.Fatalf("left: %+v", ps)
+	}
+	// Pressing it again is harmless.
+	cb = h.fake.PushCallback(1, 0, list.MessageID, "d:"+code2)
+	waitAnswered(t, h, cb)
+}
+
+func TestEraseMyData(t *testing.T) {
+	h := newHarness(t)
+	h.say(1, code1+" tênis\n"+code2)
+	h.say(2, code2+" do outro")
+	ask := h.say(1, "/apagar_meus_dados")
+	mustContain(t, ask.Text, "apaga tudo", "2 códigos")
+	// Cancel first.
+	cb := h.fake.PushCallback(1, 0, ask.MessageID, "erase:no")
+	waitAnswered(t, h, cb)
+	if ps, _ := h.st.Packages(t.Context(), 1); len(ps) != 2 {
+		t.Fatal("cancel deleted data")
+	}
+	ask = h.say(1, "/apagar_meus_dados")
+	cb = h.fake.PushCallback(1, 0, ask.MessageID, "erase:yes")
+	waitAnswered(t, h, cb)
+	edits := h.fake.WaitCalls(t, "editMessageText", 2)
+	mustContain(t, edits[1].Text, "apaguei tudo", "2 códigos")
+	if _, err := h.st.GetChat(t.Context(), 1); err != store.ErrNotFound {
+		t.Fatalf("chat still stored: %v", err)
+	}
+	var n int
+	h.st.DB().QueryRow("SELECT count(*) FROM parcels WHERE code = ?", code1).Scan(&n)
+	if n != 0 {
+		t.Fatal("a parcel only chat 1 tracked is still stored")
+	}
+	if ps, _ := h.st.Packages(t.Context(), 2); len(ps) != 1 {
+		t.Fatal("chat 2 lost its code")
+	}
+}
+
+func TestGIFUploadedOnceEvenAcrossRestarts(t *testing.T) {
+	fake := telegramtest.New(t)
+	db := t.TempDir() + "/r.db"
+	h := startBot(t, fake, db)
+	h.sayAll(1, "/gif")
+	calls := fake.Calls("sendAnimation")
+	if len(calls) != 2 {
+		t.Fatalf("%d animations, want 2", len(calls))
+	}
+	for _, c := range calls {
+		if !c.OK() || len(c.Uploads) != 1 || c.Uploads[0].Field != "animation" || c.Uploads[0].Size == 0 {
+			t.Fatalf("first /gif did not upload: %+v", c)
+		}
+	}
+	h.sayAll(2, "/gif")
+	h.stop()
+	h = startBot(t, fake, db)
+	h.sayAll(3, "/gif")
+	calls = fake.Calls("sendAnimation")
+	if len(calls) != 6 {
+		t.Fatalf("%d animations, want 6", len(calls))
+	}
+	for _, c := range calls[2:] {
+		if !c.OK() || len(c.Uploads) != 0 || c.Params.Get("animation") == "" {
+			t.Fatalf("later /gif uploaded again: %+v", c)
+		}
+	}
+	if calls[2].Params.Get("animation") != calls[4].Params.Get("animation") {
+		t.Fatal("file_id changed after the restart")
+	}
+}
+
+func TestGIFStaleFileIDUploadsAgain(t *testing.T) {
+	fake := telegramtest.New(t)
+	db := t.TempDir() + "/r.db"
+	h := startBot(t, fake, db)
+	h.sayAll(1, "/gif")
+	h.stop()
+	// Telegram no longer knows the stored file_ids (here: a fresh fake
+	// for the same bot).
+	fake2 := telegramtest.New(t)
+	h = startBot(t, fake2, db)
+	id := fake2.PushUpdate(tgbotapi.Update{UpdateID: 5000, Message: fake2.NewMessage(1, 1, "/gif")})
+	h.waitHandled(id)
+	var ok, uploads int
+	for _, c := range fake2.Calls("sendAnimation") {
+		if c.OK() {
+			ok++
+			uploads += len(c.Uploads)
+		}
+	}
+	if ok != 2 || uploads != 2 {
+		t.Fatalf("after a stale file_id: %d sent, %d uploads; want 2, 2", ok, uploads)
+	}
+}
+
+func TestRestartKeepsDataAndNeverRepeats(t *testing.T) {
+	fake := telegramtest.New(t)
+	db := t.TempDir() + "/r.db"
+	h := startBot(t, fake, db)
+	h.say(1, code1+" tênis")
+	// Stop without the final confirmation reaching Telegram: the update
+	// stays on Telegram's side, the stored offset must skip it.
+	id := fake.PushMessage(1, 0, code2+" livro")
+	fake.WaitMessages(t, 1, 2)
+	fake.FailAll(&telegramtest.Fault{HTTPStatus: 502, Body: "bad gateway"})
+	h.stop()
+	fake.FailAll(nil)
+	if fake.ConfirmedOffset() > id {
+		t.Fatalf("test setup: offset %d already confirmed", fake.ConfirmedOffset())
+	}
+
+	h = startBot(t, fake, db)
+	list := h.say(1, "/pacotes")
+	mustContain(t, list.Text, code1, "tênis", code2, "livro")
+	msgs := fake.Messages(1)
+	if len(msgs) != 3 {
+		var texts []string
+		for _, m := range msgs {
+			texts = append(texts, m.Text)
+		}
+		t.Fatalf("%d messages, want 3 (an update handled twice?): %q", len(msgs), texts)
+	}
+}
+
+func TestStopMidPollIsQuickAndConfirms(t *testing.T) {
+	h := newHarness(t)
+	id := h.fake.PushMessage(1, 0, code1)
+	h.fake.WaitMessages(t, 1, 1)
+	h.fake.WaitOffset(t, id+1)
+	time.Sleep(50 * time.Millisecond) // the loop is in a 10 s long poll
+	if d := h.stop(); d > time.Second {
+		t.Fatalf("stop took %v mid-poll", d)
+	}
+	if got := h.fake.ConfirmedOffset(); got != id+1 {
+		t.Fatalf("confirmed offset %d, want %d", got, id+1)
+	}
+}
+
+func TestStopFinishesUpdateInHand(t *testing.T) {
+	h := newHarness(t)
+	h.fake.SetLatency(400 * time.Millisecond) // slow replies
+	// Wait until the reply to the first update is on its way, then stop.
+	started := make(chan struct{}, 10)
+	h.fake.AddRule(func(c *telegramtest.Call) *telegramtest.Fault {
+		if c.Method == "sendMessage" {
+			started <- struct{}{}
+		}
+		return nil
+	})
+	id := h.fake.PushMessage(1, 0, code1+" tênis")
+	id2 := h.fake.PushMessage(1, 0, code2+" livro")
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the bot never replied")
+	}
+	h.stop()
+	msgs := h.fake.Messages(1)
+	_ = id
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, code1) {
+		t.Fatalf("after stop: %d replies, want the one in hand", len(msgs))
+	}
+	// The update left over is confirmed as not handled: it comes back.
+	if got := h.fake.ConfirmedOffset(); got != id2 {
+		t.Fatalf("confirmed offset %d, want %d (the first update only)", got, id2)
+	}
+	h2 := startBot(t, h.fake, h.dbPath)
+	h2.fake.WaitMessages(t, 1, 2)
+	mustContain(t, h.fake.Messages(1)[1].Text, code2)
+}
+
+func TestMalformedUpdates(t *testing.T) {
+	h := newHarness(t)
+	raws := []string{
+		`{"message":{"message_id":1,"date":1}}`,                                                        // no chat
+		`{"message":{"message_id":2,"date":1,"chat":{"id":1,"type":"private"}}}`,                       // no from, no text
+		`{"message":{"message_id":3,"date":1,"chat":{"id":-9,"type":"group"},"text":"` + code1 + `"}}`, // no from, group
+		`{"message":{"message_id":4,"date":1,"chat":{"id":-1001,"type":"channel"},"text":"/start"}}`,
+		`{"message":{"message_id":5,"date":1,"chat":{"id":1,"type":"private"},"from":{"id":1,"first_name":"A"},"photo":[{"file_id":"p","file_unique_id":"u","width":1,"height":1}]}}`,
+		`{"message":{"message_id":6,"date":1,"chat":{"id":1,"type":"private"},"from":{"id":1,"first_name":"A"},"text":"/"}}`,
+		`{"message":{"message_id":7,"date":1,"chat":{"id":1,"type":"private"},"from":{"id":1,"first_name":"A"},"text":"/@"}}`,
+		`{"message":{"message_id":8,"date":1,"chat":{"id":1,"type":"private"},"from":{"id":99,"is_bot":true,"first_name":"B"},"text":"/start"}}`,
+		`{"edited_message":{"message_id":9,"date":1,"chat":{"id":1,"type":"private"},"from":{"id":1,"first_name":"A"},"text":"` + code2 + ` editado"}}`,
+		`{"edited_message":{"message_id":10,"date":1,"chat":{"id":1,"type":"private"},"text":"sem código"}}`,
+		`{"callback_query":{"id":"cbx","from":{"id":1,"first_name":"A"},"chat_instance":"c","data":"h:` + code1 + `"}}`,
+		`{"callback_query":{"id":"cby","from":{"id":1,"first_name":"A"},"chat_instance":"c","message":{"message_id":77,"date":1,"chat":{"id":1,"type":"private"}},"data":""}}`,
+		`{"callback_query":{"id":"cbz","from":{"id":1,"first_name":"A"},"chat_instance":"c","message":{"message_id":77,"date":1,"chat":{"id":1,"type":"private"}},"data":"d:NOTACODE"}}`,
+		`{"my_chat_member":{"chat":{"id":5,"type":"private"},"from":{"id":5,"first_name":"A"},"date":1,"old_chat_member":{"user":{"id":1,"is_bot":true,"first_name":"R"},"status":"member"},"new_chat_member":{"user":{"id":1,"is_bot":true,"first_name":"R"},"status":"kicked"}}}`,
+		`{"message":{"message_id":11,"date":1,"chat":{"id":1,"type":"private"},"from":{"id":1,"first_name":"A"},"text":"` + code3 + `","future_field":{"x":[1,2]}}}`,
+	}
+	// Register the callback ids so the fake accepts their answers.
+	for _, id := range []string{"cbx", "cby", "cbz"} {
+		h.fake.PushUpdate(tgbotapi.Update{CallbackQuery: &tgbotapi.CallbackQuery{ID: id}})
+	}
+	h.st.TouchChat(t.Context(), store.ChatRef{ID: 5, Kind: "private"})
+	last := 0
+	for _, r := range raws {
+		last = h.fake.PushRaw(r)
+	}
+	h.waitHandled(last)
+	if got := h.fake.UnansweredCallbacks(); len(got) != 0 {
+		t.Fatalf("unanswered callbacks: %v", got)
+	}
+	// Still alive and well.
+	mustContain(t, h.say(1, "/start").Text, "Olá")
+	if _, err := h.st.TrackedPackage(t.Context(), -9, code1); err != nil {
+		t.Fatalf("a group message without from was not handled: %v", err)
+	}
+	if _, err := h.st.TrackedPackage(t.Context(), 1, code2); err != nil {
+		t.Fatalf("an edited message with a code was not handled: %v", err)
+	}
+	if c, _ := h.st.GetChat(t.Context(), 5); c.PausedAt.IsZero() {
+		t.Fatal("my_chat_member kicked did not pause the chat")
+	}
+	for _, c := range h.fake.Messages(-1001) {
+		t.Fatalf("answered a channel: %q", c.Text)
+	}
+	// Kinds the bot does not ask for still never crash it.
+	for _, u := range []tgbotapi.Update{
+		{UpdateID: 1, PollAnswer: &tgbotapi.PollAnswer{PollID: "p"}},
+		{UpdateID: 2, ChannelPost: &tgbotapi.Message{MessageID: 1, Chat: &tgbotapi.Chat{ID: -1002, Type: "channel"}, Text: "/start"}},
+		{UpdateID: 3, EditedChannelPost: &tgbotapi.Message{MessageID: 1}},
+		{UpdateID: 4, InlineQuery: &tgbotapi.InlineQuery{ID: "q"}},
+		{UpdateID: 5, Message: &tgbotapi.Message{Chat: &tgbotapi.Chat{ID: 1, Type: "private"}, Entities: []tgbotapi.MessageEntity{{Type: "bot_command", Length: 50}}, Text: "/x"}},
+		{UpdateID: 6},
+	} {
+		h.b.HandleUpdate(t.Context(), u)
+	}
+	if got := h.fake.Messages(-1002); len(got) != 0 {
+		t.Fatal("answered a channel post")
+	}
+}
+
+func TestGroupMigration(t *testing.T) {
+	h := newHarness(t)
+	const group, super = -200, -1000000000200
+	h.say(group, "/add "+code1+" do grupo")
+	// Telegram sends both service messages.
+	h.fake.PushRaw(fmt.Sprintf(`{"message":{"message_id":50,"date":1,"chat":{"id":%d,"type":"group"},"from":{"id":1,"first_name":"A"},"migrate_to_chat_id":%d}}`, group, super))
+	id := h.fake.PushRaw(fmt.Sprintf(`{"message":{"message_id":1,"date":1,"chat":{"id":%d,"type":"supergroup"},"from":{"id":1,"first_name":"A"},"migrate_from_chat_id":%d}}`, super, group))
+	h.waitHandled(id)
+	mustContain(t, h.say(super, "/pacotes").Text, code1, "do grupo")
+	if _, err := h.st.GetChat(t.Context(), group); err != store.ErrNotFound {
+		t.Fatal("old group still stored")
+	}
+
+	// A reply to a group that migrated meanwhile follows it.
+	const g2, s2 = -300, -1000000000300
+	h.say(g2, "/add "+code2)
+	h.fake.Migrate(g2, s2)
+	h.fake.PushMessage(g2, 1, "/pacotes")
+	m := h.fake.WaitMessages(t, s2, 1)
+	mustContain(t, m[0].Text, code2)
+	if _, err := h.st.TrackedPackage(t.Context(), s2, code2); err != nil {
+		t.Fatalf("codes did not follow the migration: %v", err)
+	}
+}
+
+func TestBlockedChatPausedUntilPersonWrites(t *testing.T) {
+	h := newHarness(t)
+	h.say(1, code1)
+	h.fake.Block(1)
+	h.sayAll(1, "/pacotes")
+	if c, _ := h.st.GetChat(t.Context(), 1); c.PausedAt.IsZero() {
+		t.Fatal("a 403 on a reply did not pause the chat")
+	}
+	h.fake.Unblock(1)
+	h.say(1, "/ajuda")
+	if c, _ := h.st.GetChat(t.Context(), 1); !c.PausedAt.IsZero() {
+		t.Fatal("writing again did not un-pause the chat")
+	}
+}
+
+func TestRetryAfterOnReply(t *testing.T) {
+	h := newHarness(t)
+	h.fake.FailNext(1, telegramtest.TooManyRequests(1))
+	start := time.Now()
+	mustContain(t, h.say(1, "/ajuda").Text, "/pacotes")
+	if time.Since(start) < 900*time.Millisecond {
+		t.Fatal("retry_after not waited")
+	}
+}
+
+func TestCapAndLongMessages(t *testing.T) {
+	h := newHarness(t, func(c *bot.Config) { c.MaxCodesPerChat = 60 })
+	codes := makeCodes(65)
+	var b strings.Builder
+	for i, c := range codes[:50] {
+		fmt.Fprintf(&b, "%s item número %d com uma descrição bem comprida para encher a mensagem <&>\n", c, i)
+	}
+	msgs := h.sayAll(1, b.String())
+	all := ""
+	for _, m := range msgs {
+		if n := len([]rune(m.Text)); n > 4096 {
+			t.Fatalf("message of %d characters", n)
+		}
+		all += m.Text
+	}
+	for _, c := range codes[:50] {
+		mustContain(t, all, c)
+	}
+	if ps, _ := h.st.Packages(t.Context(), 1); len(ps) != 50 {
+		t.Fatalf("%d saved, want 50", len(ps))
+	}
+	// 15 more: 10 fit the cap of 60, 5 are refused politely.
+	msgs = h.sayAll(1, strings.Join(codes[50:], "\n"))
+	all = ""
+	for _, m := range msgs {
+		all += m.Text
+	}
+	mustContain(t, all, "máximo de 60 códigos", codes[64], codes[50])
+	if ps, _ := h.st.Packages(t.Context(), 1); len(ps) != 60 {
+		t.Fatalf("%d saved, want 60", len(ps))
+	}
+	// The list is split into messages of at most 10 parcels, ≤ 4096 characters.
+	list := h.sayAll(1, "/pacotes")
+	if len(list) != 6 {
+		t.Fatalf("%d list messages, want 6", len(list))
+	}
+	for _, m := range list {
+		if len([]rune(m.Text)) > 4096 || m.Params.Get("reply_markup") == "" {
+			t.Fatalf("bad list page (%d chars)", len([]rune(m.Text)))
+		}
+	}
+	// More than 50 codes in one message: the first 50 are read.
+	h2 := newHarness(t)
+	msgs = h2.sayAll(2, strings.Join(makeCodes(55), " "))
+	all = ""
+	for _, m := range msgs {
+		all += m.Text
+	}
+	mustContain(t, all, "50 primeiros")
+	if ps, _ := h2.st.Packages(t.Context(), 2); len(ps) != 50 {
+		t.Fatalf("%d saved, want 50", len(ps))
+	}
+}
+
+func makeCodes(n int) []string {
+	var out []string
+	for i := 0; i < n; i++ {
+		serial := fmt.Sprintf("%08d", 20000000+i*7919)
+		out = append(out, fmt.Sprintf("NL%s%dBR", serial, correios.CheckDigit(serial)))
+	}
+	return out
+}
+
+func TestFloodLimit(t *testing.T) {
+	h := newHarness(t)
+	last := 0
+	for i := 0; i < 40; i++ {
+		last = h.fake.PushMessage(1, 0, "/ajuda")
+	}
+	h.waitHandled(last)
+	msgs := h.fake.Messages(1)
+	flood := 0
+	for _, m := range msgs {
+		if strings.Contains(m.Text, "muitas mensagens") {
+			flood++
+		}
+	}
+	if len(msgs) != bot.DefaultFloodPerMinute+1 || flood != 1 {
+		t.Fatalf("%d replies (%d flood notes), want %d answers and 1 note", len(msgs), flood, bot.DefaultFloodPerMinute)
+	}
+	// Another chat is not affected.
+	mustContain(t, h.say(2, "/ajuda").Text, "/pacotes")
+	if bot.DefaultFloodPerMinute < 20 {
+		t.Fatal("the flood limit must let a person send 20 messages a minute")
+	}
+}
+
+func TestBackoffOnServerErrors(t *testing.T) {
+	h := newHarness(t)
+	f := telegramtest.ServerError(502)
+	h.fake.FailAll(&f)
+	time.Sleep(100 * time.Millisecond)
+	n := h.fake.Count("getUpdates")
+	time.Sleep(200 * time.Millisecond)
+	if extra := h.fake.Count("getUpdates") - n; extra > 6 {
+		t.Fatalf("%d getUpdates in 200 ms while failing: no backoff", extra)
+	}
+	h.fake.FailAll(nil)
+	start := time.Now()
+	mustContain(t, h.say(1, "/ajuda").Text, "/pacotes")
+	if time.Since(start) > 3*time.Second {
+		t.Fatal("slow to recover")
+	}
+}
+
+func TestMyChatMemberAddedToGroup(t *testing.T) {
+	h := newHarness(t)
+	before := len(h.fake.Messages(-400))
+	h.fake.PushRaw(`{"message":{"message_id":1,"date":1,"chat":{"id":-400,"type":"group","title":"Casa"},"from":{"id":1,"first_name":"A"},"new_chat_members":[{"id":` +
+		fmt.Sprint(telegramtest.BotID) + `,"is_bot":true,"first_name":"R","username":"` + telegramtest.BotUserName + `"}]}}`)
+	mustContain(t, h.fake.WaitMessage(t, -400, before).Text, "/add "+code1)
+	c, err := h.st.GetChat(t.Context(), -400)
+	if err != nil || c.Title != "Casa" || c.Kind != "group" {
+		t.Fatalf("group chat = %+v, %v", c, err)
+	}
+}

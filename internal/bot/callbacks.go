@@ -1,0 +1,140 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/telegram"
+)
+
+// onCallback handles a press on an inline button. Every callback query
+// is answered (Telegram shows a spinner until then).
+func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
+	toast := ""
+	defer func() { b.answer(q.ID, toast) }()
+	if q.Message == nil || q.Message.Chat == nil {
+		toast = staleButton
+		return
+	}
+	chat := q.Message.Chat
+	if chat.Type == "channel" {
+		return
+	}
+	b.touch(ctx, chat)
+	data := q.Data
+	switch {
+	case strings.HasPrefix(data, cbHistory):
+		toast = b.showHistory(ctx, chat, strings.TrimPrefix(data, cbHistory))
+	case strings.HasPrefix(data, cbDelete):
+		toast = b.removeFromList(ctx, q, strings.TrimPrefix(data, cbDelete))
+	case data == cbEraseYes:
+		n, err := b.st.DeleteChatData(ctx, chat.ID)
+		if err != nil {
+			b.log.Error("deleting a chat's data failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
+			toast = "Não consegui apagar agora. Tente de novo daqui a pouco."
+			return
+		}
+		b.log.Info("chat data deleted on request", slog.Int64("chat_id", chat.ID), slog.Int("codes", n))
+		b.edit(chat.ID, q.Message.MessageID, eraseDoneText(n))
+		toast = "Dados apagados"
+	case data == cbEraseNo:
+		b.edit(chat.ID, q.Message.MessageID, eraseNo)
+	default:
+		toast = staleButton
+	}
+}
+
+func (b *Bot) answer(id, text string) {
+	if id == "" {
+		return
+	}
+	if _, err := b.api.Request(tgbotapi.NewCallback(id, text)); err != nil {
+		b.log.Warn("answerCallbackQuery failed", slog.Any("error", err))
+	}
+}
+
+func (b *Bot) edit(chatID int64, msgID int, html string) {
+	e := tgbotapi.NewEditMessageText(chatID, msgID, html)
+	e.ParseMode = tgbotapi.ModeHTML
+	e.DisableWebPagePreview = true
+	if _, err := b.api.Send(e); err != nil && telegram.ClassOf(err) != telegram.NotModified {
+		b.log.Warn("editing a message failed", slog.Int64("chat_id", chatID), slog.Any("error", err))
+	}
+}
+
+func (b *Bot) showHistory(ctx context.Context, chat *tgbotapi.Chat, code string) string {
+	p, err := b.st.TrackedPackage(ctx, chat.ID, code)
+	if errors.Is(err, store.ErrNotFound) {
+		return "Esse código não está mais na lista."
+	}
+	if err != nil {
+		b.log.Error("reading a package failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
+		return "Não consegui ler o histórico agora."
+	}
+	evs, err := b.st.Events(ctx, code)
+	if err != nil {
+		b.log.Error("reading events failed", slog.String("code", code), slog.Any("error", err))
+		return "Não consegui ler o histórico agora."
+	}
+	for _, text := range renderHistory(p, evs) {
+		b.reply(ctx, chat.ID, text, nil)
+	}
+	return ""
+}
+
+func (b *Bot) removeFromList(ctx context.Context, q *tgbotapi.CallbackQuery, code string) string {
+	chat := q.Message.Chat
+	p, err := b.st.TrackedPackage(ctx, chat.ID, code)
+	if errors.Is(err, store.ErrNotFound) {
+		b.dropButtons(q, code)
+		return "Esse código já tinha saído da lista."
+	}
+	if err == nil {
+		_, err = b.st.RemovePackage(ctx, chat.ID, code)
+	}
+	if err != nil {
+		b.log.Error("removing a code failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
+		return "Não consegui remover agora. Tente de novo daqui a pouco."
+	}
+	b.dropButtons(q, code)
+	b.reply(ctx, chat.ID, removedText(code, p.Description), nil)
+	return "Removido"
+}
+
+// dropButtons removes code's row of buttons from the list message.
+func (b *Bot) dropButtons(q *tgbotapi.CallbackQuery, code string) {
+	m := q.Message
+	if m.ReplyMarkup == nil {
+		return
+	}
+	var rows [][]tgbotapi.InlineKeyboardButton
+	changed := false
+	for _, row := range m.ReplyMarkup.InlineKeyboard {
+		keep := true
+		for _, btn := range row {
+			if btn.CallbackData != nil && strings.HasSuffix(*btn.CallbackData, ":"+code) {
+				keep = false
+			}
+		}
+		if keep {
+			rows = append(rows, row)
+		} else {
+			changed = true
+		}
+	}
+	if !changed {
+		return
+	}
+	if rows == nil {
+		rows = [][]tgbotapi.InlineKeyboardButton{}
+	}
+	e := tgbotapi.NewEditMessageReplyMarkup(m.Chat.ID, m.MessageID, tgbotapi.InlineKeyboardMarkup{InlineKeyboard: rows})
+	if _, err := b.api.Send(e); err != nil && telegram.ClassOf(err) != telegram.NotModified {
+		b.log.Warn("editing the list's buttons failed", slog.Int64("chat_id", m.Chat.ID), slog.Any("error", err))
+	}
+}

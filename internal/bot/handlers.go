@@ -1,0 +1,352 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/rastreio/rastreio/internal/correios"
+	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/telegram"
+)
+
+// Callback data prefixes (Telegram allows 64 bytes).
+const (
+	cbHistory  = "h:"
+	cbDelete   = "d:"
+	cbEraseYes = "erase:yes"
+	cbEraseNo  = "erase:no"
+)
+
+// maxRetryAfter is the longest a reply waits on a 429 before giving up.
+const maxRetryAfter = 5 * time.Second
+
+func chatRef(c *tgbotapi.Chat) store.ChatRef {
+	title := c.Title
+	if title == "" {
+		title = strings.TrimSpace(c.FirstName + " " + c.LastName)
+	}
+	return store.ChatRef{ID: c.ID, Kind: c.Type, Title: title}
+}
+
+func isGroup(c *tgbotapi.Chat) bool { return c.Type == "group" || c.Type == "supergroup" }
+
+// onMessage handles a message (or an edited one: then only codes count,
+// silently ignored otherwise).
+func (b *Bot) onMessage(ctx context.Context, m *tgbotapi.Message, edited bool) {
+	chat := m.Chat
+	if chat == nil {
+		return
+	}
+	switch {
+	case m.MigrateToChatID != 0:
+		b.migrate(ctx, chat.ID, m.MigrateToChatID)
+		return
+	case m.MigrateFromChatID != 0:
+		b.migrate(ctx, m.MigrateFromChatID, chat.ID)
+		return
+	case chat.Type == "channel" || chat.Type == "":
+		return
+	case m.From != nil && m.From.IsBot && m.SenderChat == nil:
+		return // another bot
+	}
+	if b.addedToGroup(m) {
+		b.touch(ctx, chat)
+		b.reply(ctx, chat.ID, groupWelcomeText(), nil)
+		return
+	}
+	if m.LeftChatMember != nil || len(m.NewChatMembers) > 0 || m.GroupChatCreated || m.SuperGroupChatCreated {
+		return // service messages
+	}
+
+	text := m.Text
+	if text == "" {
+		text = m.Caption
+	}
+	if edited {
+		if !strings.HasPrefix(text, "/") {
+			f := correios.FindCodes(text)
+			if len(f.Codes) > 0 {
+				b.addCodes(ctx, chat, f)
+			}
+		}
+		return
+	}
+	if ok, warn := b.flood.allow(chat.ID, b.now()); !ok {
+		if warn {
+			b.reply(ctx, chat.ID, floodText, nil)
+		}
+		return
+	}
+	private := chat.Type == "private"
+	if strings.HasPrefix(text, "/") {
+		b.onCommand(ctx, m, text)
+		return
+	}
+	if text == "" {
+		if private {
+			b.touch(ctx, chat)
+			b.reply(ctx, chat.ID, noTextText, nil)
+		}
+		return
+	}
+	f := correios.FindCodes(text)
+	switch {
+	case len(f.Codes) > 0:
+		b.addCodes(ctx, chat, f)
+	case len(f.Mistyped) > 0:
+		b.touch(ctx, chat)
+		b.reply(ctx, chat.ID, mistypedText(f.Mistyped), nil)
+	case private:
+		b.touch(ctx, chat)
+		b.reply(ctx, chat.ID, noCodeText, nil)
+	}
+}
+
+// addedToGroup reports whether m announces the bot joining a group.
+func (b *Bot) addedToGroup(m *tgbotapi.Message) bool {
+	for _, u := range m.NewChatMembers {
+		if u.IsBot && strings.EqualFold(u.UserName, b.cfg.UserName) {
+			return true
+		}
+	}
+	return m.GroupChatCreated && isGroup(m.Chat)
+}
+
+// parseCommand splits "/cmd@bot args" into cmd (lower case), the bot it
+// is addressed to and the arguments.
+func parseCommand(text string) (cmd, target, args string) {
+	first, rest, _ := strings.Cut(text, " ")
+	if i := strings.IndexAny(first, "\n\t"); i >= 0 {
+		rest = first[i+1:] + " " + rest
+		first = first[:i]
+	}
+	first = strings.TrimPrefix(first, "/")
+	cmd, target, _ = strings.Cut(first, "@")
+	return strings.ToLower(cmd), target, strings.TrimSpace(rest)
+}
+
+func (b *Bot) onCommand(ctx context.Context, m *tgbotapi.Message, text string) {
+	chat := m.Chat
+	cmd, target, args := parseCommand(text)
+	if target != "" && !strings.EqualFold(target, b.cfg.UserName) {
+		return // for another bot in the group
+	}
+	private := chat.Type == "private"
+	switch cmd {
+	case "start":
+		if f := correios.FindCodes(args); len(f.Codes) > 0 {
+			b.addCodes(ctx, chat, f)
+			return
+		}
+		b.touch(ctx, chat)
+		if isGroup(chat) {
+			b.reply(ctx, chat.ID, groupWelcomeText(), nil)
+			return
+		}
+		b.reply(ctx, chat.ID, welcomeText(b.cfg.Providers), nil)
+	case "help", "ajuda":
+		b.touch(ctx, chat)
+		b.reply(ctx, chat.ID, helpText(), nil)
+	case "privacidade", "privacy":
+		b.touch(ctx, chat)
+		b.reply(ctx, chat.ID, privacyText(b.cfg.Providers), nil)
+	case "gif":
+		b.touch(ctx, chat)
+		b.sendGIFs(ctx, chat.ID)
+	case "add", "rastrear", "adicionar":
+		f := correios.FindCodes(args)
+		switch {
+		case len(f.Codes) > 0:
+			b.addCodes(ctx, chat, f)
+		case len(f.Mistyped) > 0:
+			b.touch(ctx, chat)
+			b.reply(ctx, chat.ID, mistypedText(f.Mistyped), nil)
+		default:
+			b.touch(ctx, chat)
+			b.reply(ctx, chat.ID, addUsage, nil)
+		}
+	case "pacotes", "list", "lista":
+		b.touch(ctx, chat)
+		b.sendList(ctx, chat)
+	case "del", "remover", "remove":
+		b.touch(ctx, chat)
+		b.removeCodes(ctx, chat, args)
+	case "apagar_meus_dados":
+		b.askErase(ctx, chat)
+	default:
+		if private {
+			b.touch(ctx, chat)
+			b.reply(ctx, chat.ID, unknownCommandText(cmd), nil)
+		}
+	}
+}
+
+// touch records that someone wrote in chat (creating it, un-pausing it).
+func (b *Bot) touch(ctx context.Context, chat *tgbotapi.Chat) {
+	if err := b.st.TouchChat(ctx, chatRef(chat)); err != nil {
+		b.log.Error("saving the chat failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
+	}
+}
+
+func (b *Bot) addCodes(ctx context.Context, chat *tgbotapi.Chat, f correios.Findings) {
+	its := make([]store.PackageItem, len(f.Codes))
+	for i, c := range f.Codes {
+		its[i] = store.PackageItem{Code: c.Code, Description: c.Description}
+	}
+	res, err := b.st.AddPackages(ctx, chatRef(chat), its, b.cfg.MaxCodesPerChat)
+	if err != nil {
+		b.log.Error("saving codes failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
+		b.reply(ctx, chat.ID, "😕 Não consegui salvar agora. Tente de novo daqui a pouco.", nil)
+		return
+	}
+	b.log.Debug("codes saved", slog.Int64("chat_id", chat.ID), slog.Int("added", len(res.Added)), slog.Int("renamed", len(res.Renamed)), slog.Int("over_cap", len(res.OverCap)))
+	for _, text := range renderAdded(res, f, b.cfg.MaxCodesPerChat) {
+		b.reply(ctx, chat.ID, text, nil)
+	}
+}
+
+func (b *Bot) sendList(ctx context.Context, chat *tgbotapi.Chat) {
+	ps, err := b.st.Packages(ctx, chat.ID)
+	if err != nil {
+		b.log.Error("listing packages failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
+		b.reply(ctx, chat.ID, "😕 Não consegui ler a lista agora. Tente de novo daqui a pouco.", nil)
+		return
+	}
+	if len(ps) == 0 {
+		b.reply(ctx, chat.ID, emptyList, nil)
+		return
+	}
+	for _, p := range renderList(ps, b.cfg.MaxCodesPerChat, isGroup(chat)) {
+		b.reply(ctx, chat.ID, p.text, p.markup)
+	}
+}
+
+func (b *Bot) removeCodes(ctx context.Context, chat *tgbotapi.Chat, args string) {
+	f := correios.FindCodes(args)
+	codes := append([]string(nil), f.Mistyped...)
+	for _, c := range f.Codes {
+		codes = append(codes, c.Code)
+	}
+	if len(codes) == 0 {
+		b.reply(ctx, chat.ID, delUsage, nil)
+		return
+	}
+	var blocks []string
+	for _, c := range codes {
+		p, err := b.st.TrackedPackage(ctx, chat.ID, c)
+		if errors.Is(err, store.ErrNotFound) {
+			blocks = append(blocks, notTrackedText(c))
+			continue
+		}
+		if err == nil {
+			_, err = b.st.RemovePackage(ctx, chat.ID, c)
+		}
+		if err != nil {
+			b.log.Error("removing a code failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
+			blocks = append(blocks, "😕 Não consegui remover <code>"+esc(c)+"</code> agora. Tente de novo daqui a pouco.")
+			continue
+		}
+		blocks = append(blocks, removedText(c, p.Description))
+	}
+	for _, text := range joinBlocks(blocks, "\n") {
+		b.reply(ctx, chat.ID, text, nil)
+	}
+}
+
+func (b *Bot) askErase(ctx context.Context, chat *tgbotapi.Chat) {
+	ps, err := b.st.Packages(ctx, chat.ID)
+	if err != nil {
+		b.log.Error("listing packages failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonData("🗑 Sim, apagar tudo", cbEraseYes),
+		tgbotapi.NewInlineKeyboardButtonData("Cancelar", cbEraseNo),
+	))
+	b.reply(ctx, chat.ID, eraseAskText(len(ps)), kb)
+}
+
+func (b *Bot) migrate(ctx context.Context, from, to int64) {
+	if err := b.st.MigrateChat(ctx, from, to); err != nil {
+		b.log.Error("moving a migrated group failed", slog.Int64("chat_id", from), slog.Int64("new_chat_id", to), slog.Any("error", err))
+		return
+	}
+	b.log.Info("group moved to its supergroup", slog.Int64("chat_id", from), slog.Int64("new_chat_id", to))
+}
+
+// onMyChatMember pauses a chat that blocked or removed the bot and
+// resumes it when the bot is back.
+func (b *Bot) onMyChatMember(ctx context.Context, u *tgbotapi.ChatMemberUpdated) {
+	chat := u.Chat
+	switch u.NewChatMember.Status {
+	case "kicked", "left":
+		if err := b.st.PauseChat(ctx, chat.ID); err != nil {
+			b.log.Error("pausing a chat failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
+		}
+		b.log.Info("chat paused: the bot was blocked or removed", slog.Int64("chat_id", chat.ID))
+	case "member", "administrator":
+		if chat.Type == "channel" {
+			return
+		}
+		b.touch(ctx, &chat)
+	}
+}
+
+// reply sends an HTML message, handling what Telegram may answer: a 429
+// waits and retries, a migrated group is moved and the reply follows it,
+// a blocked chat is paused.
+func (b *Bot) reply(ctx context.Context, chatID int64, html string, markup any) (tgbotapi.Message, bool) {
+	for attempt := 0; attempt < 3; attempt++ {
+		m := tgbotapi.NewMessage(chatID, html)
+		m.ParseMode = tgbotapi.ModeHTML
+		m.DisableWebPagePreview = true
+		if markup != nil {
+			m.ReplyMarkup = markup
+		}
+		sent, err := b.api.Send(m)
+		if err == nil {
+			return sent, true
+		}
+		if !b.retryable(ctx, chatID, err, &chatID) {
+			return sent, false
+		}
+	}
+	return tgbotapi.Message{}, false
+}
+
+// retryable acts on a failed send and says whether to try again (with
+// *chatID updated on a migration).
+func (b *Bot) retryable(ctx context.Context, chatID int64, err error, newID *int64) bool {
+	e, _ := telegram.AsError(err)
+	switch telegram.ClassOf(err) {
+	case telegram.RetryAfter:
+		wait := time.Second
+		if e != nil && e.RetryAfter > 0 {
+			wait = e.RetryAfter
+		}
+		if wait > maxRetryAfter {
+			b.log.Warn("reply dropped: Telegram asks to wait too long", slog.Int64("chat_id", chatID), slog.Duration("retry_after", wait))
+			return false
+		}
+		sleep(ctx, wait)
+		return ctx.Err() == nil
+	case telegram.Migrated:
+		if e != nil && e.MigrateTo != 0 {
+			b.migrate(ctx, chatID, e.MigrateTo)
+			*newID = e.MigrateTo
+			return true
+		}
+	case telegram.Blocked:
+		if err := b.st.PauseChat(ctx, chatID); err != nil {
+			b.log.Error("pausing a chat failed", slog.Int64("chat_id", chatID), slog.Any("error", err))
+		}
+		b.log.Info("chat paused: Telegram refused the reply", slog.Int64("chat_id", chatID), slog.Any("error", err))
+		return false
+	}
+	b.log.Warn("reply failed", slog.Int64("chat_id", chatID), slog.Any("error", err))
+	return false
+}
