@@ -179,6 +179,10 @@ func (c *Client) MaxBatch() int { return MaxBatch }
 // and token), for usage accounting.
 func (c *Client) Requests() int64 { return c.requests.Load() }
 
+// Billed implements tracking.Billed: the official API is free; its
+// requests are counted for information.
+func (c *Client) Billed() int64 { return c.requests.Load() }
+
 // TokenRequests returns how many token requests the client has sent.
 func (c *Client) TokenRequests() int64 { return c.tokenReqs.Load() }
 

@@ -134,6 +134,9 @@ func (c *Client) MaxBatch() int { return c.cfg.MaxBatch }
 // Requests returns the requests sent so far (each one is billed).
 func (c *Client) Requests() int64 { return c.requests.Load() }
 
+// Billed implements tracking.Billed: Site Rastreio bills every request.
+func (c *Client) Billed() int64 { return c.requests.Load() }
+
 func (c *Client) broken() error {
 	if int(c.failures.Load()) < c.cfg.MaxFailures {
 		return nil

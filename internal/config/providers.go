@@ -1,0 +1,95 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Provider limit defaults. Wonca publishes no rate; 17TRACK allows
+// 3 requests/s per key.
+const (
+	DefaultSiteRastreioRate  = 5.0
+	DefaultSiteRastreioBurst = 2
+	DefaultTrack17Rate       = 3.0
+	DefaultTrack17Burst      = 1
+)
+
+// ProviderLimits are the per-provider cost and rate settings:
+//
+//	RASTREIO_RECHECK_INTERVAL_<NAME>  least time between two checks of one
+//	                                  active code by that provider (Go
+//	                                  duration; overrides RASTREIO_RECHECK_INTERVAL)
+//	<NAME>_MONTHLY_BUDGET             billed units a month (requests for
+//	                                  siterastreio and correios, registered
+//	                                  numbers for track17); 0 or unset: no budget
+//	SITERASTREIO_RATE_LIMIT/_BURST,   client-side request rate (req/s) and burst
+//	TRACK17_RATE_LIMIT/_BURST
+//
+// <NAME> is the provider's name upper-cased: SITERASTREIO, TRACK17, CORREIOS.
+type ProviderLimits struct {
+	Recheck map[string]time.Duration // only providers with an override
+	Budget  map[string]int64         // only providers with a budget
+	Rate    map[string]float64       // siterastreio, track17
+	Burst   map[string]int
+}
+
+// RecheckFor returns provider's re-check interval: its override, else
+// global (RASTREIO_RECHECK_INTERVAL).
+func (p ProviderLimits) RecheckFor(provider string, global time.Duration) time.Duration {
+	if d, ok := p.Recheck[provider]; ok {
+		return d
+	}
+	return global
+}
+
+// BudgetFor returns provider's monthly budget (0: none).
+func (p ProviderLimits) BudgetFor(provider string) int64 { return p.Budget[provider] }
+
+// LoadProviderLimits reads the per-provider settings. A malformed value is
+// a *Error naming the variable (exit 78).
+func LoadProviderLimits(getenv Getenv) (ProviderLimits, error) {
+	l := loader{getenv}
+	p := ProviderLimits{
+		Recheck: map[string]time.Duration{},
+		Budget:  map[string]int64{},
+		Rate:    map[string]float64{},
+		Burst:   map[string]int{},
+	}
+	for _, name := range KnownProviders {
+		up := strings.ToUpper(name)
+		v := "RASTREIO_RECHECK_INTERVAL_" + up
+		if l.env(v) != "" {
+			d, err := l.duration(v, 0)
+			if err != nil {
+				return p, err
+			}
+			p.Recheck[name] = d
+		}
+		v = up + "_MONTHLY_BUDGET"
+		if raw := l.env(v); raw != "" {
+			n, err := strconv.ParseInt(raw, 10, 64)
+			if err != nil || n < 0 {
+				return p, &Error{Var: v, Msg: fmt.Sprintf("%q is not a whole number of billed units a month (0: no budget)", raw)}
+			}
+			if n > 0 {
+				p.Budget[name] = n
+			}
+		}
+	}
+	var err error
+	if p.Rate[ProviderSiteRastreio], err = l.positiveFloat("SITERASTREIO_RATE_LIMIT", DefaultSiteRastreioRate); err != nil {
+		return p, err
+	}
+	if p.Burst[ProviderSiteRastreio], err = l.positiveInt("SITERASTREIO_RATE_BURST", DefaultSiteRastreioBurst); err != nil {
+		return p, err
+	}
+	if p.Rate[ProviderTrack17], err = l.positiveFloat("TRACK17_RATE_LIMIT", DefaultTrack17Rate); err != nil {
+		return p, err
+	}
+	if p.Burst[ProviderTrack17], err = l.positiveInt("TRACK17_RATE_BURST", DefaultTrack17Burst); err != nil {
+		return p, err
+	}
+	return p, nil
+}

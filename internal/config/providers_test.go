@@ -1,0 +1,60 @@
+package config
+
+import (
+	"testing"
+	"time"
+)
+
+func TestProviderLimitsDefaults(t *testing.T) {
+	p, err := LoadProviderLimits(env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Recheck) != 0 || len(p.Budget) != 0 {
+		t.Fatalf("defaults carry overrides: %+v", p)
+	}
+	if p.RecheckFor(ProviderSiteRastreio, 7*time.Minute) != 7*time.Minute || p.BudgetFor(ProviderTrack17) != 0 {
+		t.Fatal("fallbacks")
+	}
+	if p.Rate[ProviderSiteRastreio] != DefaultSiteRastreioRate || p.Rate[ProviderTrack17] != 3 ||
+		p.Burst[ProviderSiteRastreio] != 2 || p.Burst[ProviderTrack17] != 1 {
+		t.Fatalf("rates %+v %+v", p.Rate, p.Burst)
+	}
+}
+
+func TestProviderLimitsSet(t *testing.T) {
+	p, err := LoadProviderLimits(env(
+		"RASTREIO_RECHECK_INTERVAL_SITERASTREIO", "6h",
+		"RASTREIO_RECHECK_INTERVAL_CORREIOS", "0",
+		"SITERASTREIO_MONTHLY_BUDGET", "1000",
+		"TRACK17_MONTHLY_BUDGET", "0",
+		"TRACK17_RATE_LIMIT", "2.5",
+		"SITERASTREIO_RATE_BURST", "4",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.RecheckFor(ProviderSiteRastreio, 0) != 6*time.Hour || p.RecheckFor(ProviderCorreios, time.Hour) != 0 ||
+		p.RecheckFor(ProviderTrack17, time.Hour) != time.Hour {
+		t.Errorf("recheck %+v", p.Recheck)
+	}
+	if p.BudgetFor(ProviderSiteRastreio) != 1000 || p.BudgetFor(ProviderTrack17) != 0 {
+		t.Errorf("budget %+v", p.Budget)
+	}
+	if p.Rate[ProviderTrack17] != 2.5 || p.Burst[ProviderSiteRastreio] != 4 {
+		t.Errorf("rate %+v burst %+v", p.Rate, p.Burst)
+	}
+}
+
+func TestProviderLimitsErrors(t *testing.T) {
+	for v, val := range map[string]string{
+		"RASTREIO_RECHECK_INTERVAL_TRACK17": "soon",
+		"SITERASTREIO_MONTHLY_BUDGET":       "-3",
+		"CORREIOS_MONTHLY_BUDGET":           "lots",
+		"TRACK17_RATE_LIMIT":                "0",
+		"SITERASTREIO_RATE_BURST":           "x",
+	} {
+		_, err := LoadProviderLimits(env(v, val))
+		wantVar(t, err, v)
+	}
+}
