@@ -188,7 +188,7 @@ func TestPassEndToEnd(t *testing.T) {
 }
 
 // startChild runs the real program (this test binary re-executed) with env.
-func startChild(t *testing.T, env map[string]string, out *syncBuffer) *exec.Cmd {
+func startChild(t testing.TB, env map[string]string, out *syncBuffer) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"=1")

@@ -118,6 +118,7 @@ type Summary struct {
 	Requests       int // provider calls made
 	ProviderErrors int // provider calls that failed
 	Stopped        string
+	QueryTime      time.Duration // time spent querying providers
 	Sent           int // messages Telegram accepted
 	Failed         int // sends that failed (retried next pass or given up)
 	Retried429     int // 429 answers waited out
@@ -147,6 +148,7 @@ func (s Summary) Attrs() []slog.Attr {
 		slog.Int("outbox_left", s.Left),
 		slog.Int("requests", s.Requests),
 		slog.Int("provider_errors", s.ProviderErrors),
+		slog.Duration("query_duration", s.QueryTime.Round(time.Millisecond)),
 	}
 	if s.Stopped != "" {
 		a = append(a, slog.String("stopped", s.Stopped))
@@ -254,7 +256,9 @@ func (p *Pass) Run(ctx context.Context) (Summary, error) {
 		sendErr = snd.run(ctx, deadline, queryDone)
 	}()
 
+	qstart := p.now()
 	qerr := p.query(ctx, db, pass, due, queryDeadline, &sum, snd.wake)
+	sum.QueryTime = p.now().Sub(qstart)
 	close(queryDone)
 	wg.Wait()
 	sum.Sent, sum.Failed, sum.Retried429 = snd.sent, snd.failed, snd.retried
