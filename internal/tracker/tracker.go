@@ -119,9 +119,9 @@ type Summary struct {
 	ProviderErrors int // provider calls that failed
 	Stopped        string
 	QueryTime      time.Duration // time spent querying providers
-	Sent           int // messages Telegram accepted
-	Failed         int // sends that failed (retried next pass or given up)
-	Retried429     int // 429 answers waited out
+	Sent           int           // messages Telegram accepted
+	Failed         int           // sends that failed (retried next pass or given up)
+	Retried429     int           // 429 answers waited out
 	PausedChats    int
 	MigratedChats  int
 	Left           int // messages still in the outbox at the end
