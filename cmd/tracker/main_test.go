@@ -283,3 +283,76 @@ func TestKill9MidDeliveryLosesNothing(t *testing.T) {
 	}
 	t.Logf("%d chats served through %d kill -9, %d repeats (bound %d)", chats, len(kills), dups, 4*len(kills))
 }
+
+// SIGTERM in the middle of delivery: the real program stops taking work,
+// finishes what is in flight, logs its summary last and exits 0.
+func TestSIGTERMMidDelivery(t *testing.T) {
+	f := newFixture(t)
+	pairs := map[int64]string{}
+	for i := range 30 {
+		code := fmt.Sprintf("QQ%09dBR", 200000000+i)
+		pairs[int64(2000+i)] = code
+		f.correios.SetObject(code, correiostest.Object(code, 2, time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)))
+	}
+	f.track(t, pairs)
+	f.tg.SetLatency(100 * time.Millisecond)
+	var out syncBuffer
+	cmd := startChild(t, f.env(), &out)
+	f.tg.WaitCalls(t, "sendMessage", 3)
+	cmd.Process.Signal(syscall.SIGTERM)
+	sent := len(f.tg.Calls("sendMessage"))
+	start := time.Now()
+	err := cmd.Wait()
+	if err != nil || time.Since(start) > 3*time.Second {
+		t.Fatalf("exit %v after %v, want 0 at once\n%s", err, time.Since(start), out.String())
+	}
+	if after := len(f.tg.Calls("sendMessage")); after > sent+4 {
+		t.Fatalf("%d sends after SIGTERM (had %d), want at most the 4 in flight", after-sent, sent)
+	}
+	if l := lastLine(out.String()); !strings.Contains(l, "pass done") || !strings.Contains(l, "stopped=signal") {
+		t.Fatalf("last line %q, want the summary saying it stopped on a signal", l)
+	}
+}
+
+// Correios unreachable or failing: the pass ends quickly, exits 0 (systemd
+// tries again next pass), and keeps every code.
+func TestDeadCorreiosKeepsCodes(t *testing.T) {
+	for name, fault := range map[string]correiostest.Fault{"5xx": correiostest.Fault5xx, "garbage": correiostest.FaultGarbage, "truncated": correiostest.FaultTruncated} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			pairs := map[int64]string{}
+			for i := range 120 {
+				pairs[int64(i+1)] = fmt.Sprintf("QQ%09dBR", 300000000+i)
+			}
+			f.track(t, pairs)
+			f.correios.FailAll(fault)
+			var out bytes.Buffer
+			start := time.Now()
+			if code := run(t.Context(), nil, getenv(f.env()), &out); code != 0 {
+				t.Fatalf("exit %d\n%s", code, out.String())
+			}
+			if d := time.Since(start); d > 30*time.Second {
+				t.Fatalf("pass against a failing Correios took %v", d)
+			}
+			if l := lastLine(out.String()); !strings.Contains(l, "checked=0") || !strings.Contains(l, `stopped="provider failing"`) {
+				t.Fatalf("summary %q", l)
+			}
+			st, err := store.Open(t.Context(), f.db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			var n int
+			st.DB().QueryRow("SELECT COUNT(*) FROM parcels WHERE state = 'new'").Scan(&n)
+			if n != 120 {
+				t.Fatalf("%d codes left new, want all 120 kept", n)
+			}
+			f.correios.ClearFaults()
+			out.Reset()
+			run(t.Context(), nil, getenv(f.env()), &out)
+			if l := lastLine(out.String()); !strings.Contains(l, "checked=120") {
+				t.Fatalf("after recovery: %q", l)
+			}
+		})
+	}
+}
