@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rastreio/rastreio/internal/correios/correiostest"
+	"github.com/rastreio/rastreio/internal/siterastreio/siterastreiotest"
 	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
 )
@@ -354,5 +355,52 @@ func TestDeadCorreiosKeepsCodes(t *testing.T) {
 				t.Fatalf("after recovery: %q", l)
 			}
 		})
+	}
+}
+
+// RASTREIO_PROVIDERS=correios,siterastreio: a code outside the operator's
+// contract (SRO-009) falls through to Site Rastreio in the same pass, is
+// pinned to it, and is asked only of it afterwards.
+func TestChainFallThroughAndPin(t *testing.T) {
+	f := newFixture(t)
+	sr := siterastreiotest.NewTB(t, siterastreiotest.Options{APIKey: "sr-key"})
+	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	f.correios.SetObject("QQ850419295BR", correiostest.Object("QQ850419295BR", 2, start))
+	f.correios.SetMessage("LE449872154SE", "SRO-009: Objeto não pertence ao contrato")
+	sr.SetObject("LE449872154SE", siterastreiotest.Object("LE449872154SE", 3, start))
+	f.track(t, map[int64]string{1: "QQ850419295BR", 2: "LE449872154SE"})
+	env := f.env("RASTREIO_PROVIDERS", "correios,siterastreio", "SITERASTREIO_API_KEY", "sr-key", "SITERASTREIO_API_URL", sr.URL)
+	var out bytes.Buffer
+	if code := run(t.Context(), nil, getenv(env), &out); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out.String())
+	}
+	if m := f.tg.Messages(2); len(m) != 1 || !strings.Contains(m[0].Text, "LE449872154SE") {
+		t.Fatalf("chat 2 got %v\n%s", m, out.String())
+	}
+	st, err := store.Open(t.Context(), f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prov, by string
+	st.DB().QueryRow("SELECT provider, checked_by FROM parcels WHERE code = 'LE449872154SE'").Scan(&prov, &by)
+	st.Close()
+	if prov != "siterastreio" || by != "siterastreio" {
+		t.Fatalf("pinned to %q, checked by %q; want siterastreio", prov, by)
+	}
+	asked := func() int {
+		n := 0
+		for _, r := range f.correios.Requests() {
+			for _, c := range r.Codes {
+				if c == "LE449872154SE" {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	before := asked()
+	run(t.Context(), nil, getenv(env), &out)
+	if asked() != before {
+		t.Fatal("a code pinned to siterastreio was asked of correios again")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/siterastreio"
 	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/track17"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -37,6 +38,12 @@ func buildChain(cfg config.Tracker, st *store.Store, log *slog.Logger) (*trackin
 			p, err = siterastreio.New(siterastreio.Config{
 				BaseURL: cfg.SiteRastreio.URL,
 				APIKey:  cfg.SiteRastreio.Key.Reveal(),
+				Logger:  log.With(slog.String("provider", name)),
+			})
+		case config.ProviderTrack17:
+			p, err = track17.New(track17.Config{
+				BaseURL: cfg.Track17.URL,
+				APIKey:  cfg.Track17.Key.Reveal(),
 				Logger:  log.With(slog.String("provider", name)),
 			})
 		default:
