@@ -12,7 +12,7 @@ export CGO_ENABLED = 1
 
 BINARIES = bin/rastreio-bot bin/rastreio-tracker
 
-.PHONY: default build run test bench lint vet fmt clean
+.PHONY: default build run test bench lint vet fmt clean install uninstall dist test-systemd
 default: build
 
 build: ## bin/rastreio-bot and bin/rastreio-tracker
@@ -39,3 +39,31 @@ lint: fmt vet
 
 clean:
 	rm -rf bin dist
+
+# --- installing and shipping (deploy/systemd) --------------------------------
+# install-units, uninstall-units, install-bin; the same file is the
+# Makefile fragment of the release tarball, so it never builds.
+include deploy/systemd/install.mk
+
+install: build ## binaries → $(DESTDIR)$(PREFIX)/bin
+	@$(MAKE) --no-print-directory install-bin
+
+uninstall: uninstall-bin ## remove the binaries (the units: uninstall-units)
+
+DISTDIR  ?= dist
+DISTNAME  = rastreio-$(VERSION)-linux-$(shell $(GO) env GOARCH)
+dist: build ## release tarball: binaries, units, env template, Makefile fragment (install without Go)
+	rm -rf '$(DISTDIR)/$(DISTNAME)'
+	install -d '$(DISTDIR)/$(DISTNAME)/bin' '$(DISTDIR)/$(DISTNAME)/deploy/systemd' '$(DISTDIR)/$(DISTNAME)/docs'
+	install -m 0755 $(BINARIES) '$(DISTDIR)/$(DISTNAME)/bin/'
+	install -m 0644 deploy/systemd/rastreio-bot.service deploy/systemd/rastreio-tracker.service \
+		deploy/systemd/rastreio.env deploy/systemd/install.mk '$(DISTDIR)/$(DISTNAME)/deploy/systemd/'
+	install -m 0644 deploy/systemd/dist.mk '$(DISTDIR)/$(DISTNAME)/Makefile'
+	install -m 0644 README.md '$(DISTDIR)/$(DISTNAME)/'
+	install -m 0644 docs/operations.md '$(DISTDIR)/$(DISTNAME)/docs/'
+	tar -C '$(DISTDIR)' --owner=0 --group=0 --numeric-owner --sort=name -czf '$(DISTDIR)/$(DISTNAME).tar.gz' '$(DISTNAME)'
+	rm -rf '$(DISTDIR)/$(DISTNAME)'
+	@echo '$(DISTDIR)/$(DISTNAME).tar.gz'
+
+test-systemd: ## (root) the units under a real systemd 252 in a throwaway container
+	deploy/systemd/test-systemd.sh

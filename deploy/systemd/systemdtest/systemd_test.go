@@ -1,0 +1,596 @@
+//go:build systemdtest
+
+// Package systemdtest checks rastreio's systemd units under a real systemd
+// (Debian 12, systemd 252) booted by deploy/systemd/test-systemd.sh, which
+// passes the guest's init PID in RASTREIO_GUEST_PID. Run it with
+// `make test-systemd` (root). The programs in the guest talk to fake
+// Telegram (telegramtest) and fake Correios (correiostest) servers run by
+// this test on the host's 127.0.0.1, which the guest shares.
+package systemdtest
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/journal"
+	"github.com/rastreio/rastreio/internal/correios/correiostest"
+	"github.com/rastreio/rastreio/internal/service"
+	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
+)
+
+const (
+	token      = "7654321:AAHsystemdTestSecretToken42"
+	badToken   = "7654321:AAHwrongTokenForThisTest00"
+	corUser    = "rastreio-systemd-test"
+	corAccess  = "CorreiosSecretAccessCode77"
+	chat       = int64(424242)
+	code       = "QQ850419295BR"
+	restartSec = 3 * time.Second // the tracker's RestartSec in the test drop-in
+	watchdog   = 10 * time.Second
+	bot        = "rastreio-bot.service"
+	tracker    = "rastreio-tracker.service"
+	// Where the guest gets things from the host (bound read-only).
+	share = "/mnt/rastreio"
+)
+
+// summaryRE matches the tracker's summary line, the last of each pass.
+var summaryRE = regexp.MustCompile(envOr("RASTREIO_SUMMARY_RE", `(?i)\bpass\b.*\b(done|finished|ended|complete|summary)\b|\bsummary\b`))
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+type outcome struct {
+	name string
+	ok   bool
+	took time.Duration
+	note string
+}
+
+var outcomes []outcome
+
+func TestMain(m *testing.M) {
+	// The test binary doubles as the short-lived logger of the issue-2913
+	// check (it is copied into the guest and run as a unit there).
+	if mode := os.Getenv("RASTREIO_LOGEXIT"); mode != "" {
+		os.Exit(logExit(mode))
+	}
+	if os.Getenv("RASTREIO_GUEST_PID") == "" {
+		fmt.Println("systemdtest: run through `make test-systemd` (needs a booted guest)")
+		os.Exit(2)
+	}
+	telegramtest.WaitTimeout = 20 * time.Second
+	code := m.Run()
+	passed, failed := 0, 0
+	fmt.Println()
+	for _, o := range outcomes {
+		status := "PASS"
+		if o.ok {
+			passed++
+		} else {
+			status = "FAIL"
+			failed++
+		}
+		note := ""
+		if o.note != "" {
+			note = " — " + o.note
+		}
+		fmt.Printf("%s  %-70s %5.1fs%s\n", status, o.name, o.took.Seconds(), note)
+	}
+	fmt.Printf("test-systemd: %d passed, %d failed\n", passed, failed)
+	if failed > 0 && code == 0 {
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// logExit logs two lines and exits at once, as a tracker pass does.
+// "barrier": through service.NewLogger; "raw": journal.Send alone.
+func logExit(mode string) int {
+	n := os.Getenv("RASTREIO_LOGEXIT_N")
+	switch mode {
+	case "barrier":
+		l := service.NewLogger("logexit", slog.LevelInfo, os.Stderr)
+		l.Info("first line", "run", n)
+		l.Info("last line", "run", n)
+	case "raw":
+		vars := map[string]string{"SYSLOG_IDENTIFIER": "logexit", "RUN": n}
+		journal.Send("first line run="+n, journal.PriInfo, vars)
+		journal.Send("last line run="+n, journal.PriInfo, vars)
+	}
+	return 0
+}
+
+// check runs one named check as a subtest and records its outcome.
+func check(t *testing.T, name string, f func(t *testing.T) string) bool {
+	start := time.Now()
+	var note string
+	ok := t.Run(name, func(t *testing.T) { note = f(t) })
+	outcomes = append(outcomes, outcome{name, ok, time.Since(start), note})
+	status := "PASS"
+	if !ok {
+		status = "FAIL"
+	}
+	fmt.Printf("%s %s (%.1fs) %s\n", status, name, time.Since(start).Seconds(), note)
+	return ok
+}
+
+func TestSystemd(t *testing.T) {
+	g := guest{pid: os.Getenv("RASTREIO_GUEST_PID")}
+	tarball := envOr("RASTREIO_GUEST_TARBALL", share+"/rastreio.tar.gz")
+
+	tg := telegramtest.NewUnstarted(token)
+	tg.Start()
+	t.Cleanup(tg.Close)
+	gt := newGate(t, tg.URL())
+	cor := correiostest.NewTB(t, correiostest.Options{User: corUser, AccessCode: corAccess})
+	cor.SetObject(code, correiostest.Object(code, 3, time.Now().Add(-72*time.Hour)))
+
+	check(t, "install-units from the release tarball (no Go, no credentials yet)", func(t *testing.T) string {
+		out := g.sh(t, `if command -v go || command -v gcc; then echo "the guest has a compiler"; exit 1; fi
+mkdir -p /root/rel && tar -xzf `+tarball+` -C /root/rel --strip-components=1 && cd /root/rel && make install-units 2>&1`)
+		for _, want := range []string{"/etc/credstore/rastreio.telegram-bot-token", "install -m 0600 /dev/stdin"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("install-units output lacks %q:\n%s", want, out)
+			}
+		}
+		g.sh(t, "test -x /usr/local/bin/rastreio-bot && test -x /usr/local/bin/rastreio-tracker && test -f /etc/rastreio/rastreio.env")
+		if m := strings.TrimSpace(g.sh(t, "stat -c %a /etc/credstore")); m != "700" {
+			t.Errorf("/etc/credstore mode %s, want 700", m)
+		}
+		for _, u := range []string{bot, tracker} {
+			if s := g.prop(t, u, "UnitFileState"); s != "enabled" {
+				t.Errorf("%s UnitFileState=%s, want enabled", u, s)
+			}
+			if s := g.prop(t, u, "ActiveState"); s != "inactive" {
+				t.Errorf("%s ActiveState=%s, want inactive (no credentials yet)", u, s)
+			}
+		}
+		return ""
+	})
+
+	check(t, "systemd-analyze verify prints nothing", func(t *testing.T) string {
+		out, err := g.run(60*time.Second, nil, "systemd-analyze verify "+bot+" "+tracker+" 2>&1")
+		if err != nil || strings.TrimSpace(out) != "" {
+			t.Errorf("verify: %v\n%s", err, out)
+		}
+		return ""
+	})
+
+	check(t, "systemd-analyze security exposure ≤ 2.0 for each unit", func(t *testing.T) string {
+		re := regexp.MustCompile(`Overall exposure level for \S+: (\d+\.\d+)`)
+		var notes []string
+		for _, u := range []string{bot, tracker} {
+			for _, mode := range []string{"--offline=yes ", ""} {
+				out, _ := g.run(60*time.Second, nil, "systemd-analyze security "+mode+u+" 2>&1")
+				m := re.FindStringSubmatch(out)
+				if m == nil {
+					t.Errorf("%s%s: no score in\n%s", mode, u, out)
+					continue
+				}
+				score, _ := strconv.ParseFloat(m[1], 64)
+				if score > 2.0 {
+					t.Errorf("%s%s: exposure %.1f > 2.0", mode, u, score)
+				}
+				kind := "offline"
+				if mode == "" {
+					kind = "online"
+				}
+				notes = append(notes, fmt.Sprintf("%s %s %.1f", strings.TrimSuffix(u, ".service"), kind, score))
+			}
+		}
+		return strings.Join(notes, ", ")
+	})
+
+	env := fmt.Sprintf("# written by the systemd test\nTELEGRAM_API_ENDPOINT=%s\nCORREIOS_API_URL=%s\nLOG_LEVEL=debug\n", gt.endpoint(), cor.URL)
+	check(t, "install-units keeps an existing rastreio.env; PREFIX reaches ExecStart", func(t *testing.T) string {
+		g.write(t, "/etc/rastreio/rastreio.env", "0644", env)
+		g.write(t, "/etc/systemd/system/rastreio-tracker.service.d/test.conf", "0644",
+			fmt.Sprintf("[Service]\nRestartSec=%ds\n", int(restartSec/time.Second)))
+		g.write(t, "/etc/systemd/system/rastreio-bot.service.d/test.conf", "0644",
+			fmt.Sprintf("[Service]\nRestartSec=1s\nWatchdogSec=%ds\n", int(watchdog/time.Second)))
+		out := g.sh(t, "cd /root/rel && make install-units 2>&1")
+		if !strings.Contains(out, "keeping /etc/rastreio/rastreio.env") {
+			t.Errorf("install-units output:\n%s", out)
+		}
+		if got := g.sh(t, "cat /etc/rastreio/rastreio.env"); got != env {
+			t.Errorf("rastreio.env was changed:\n%s", got)
+		}
+		g.sh(t, "cd /root/rel && make install-units DESTDIR=/tmp/stage PREFIX=/opt/rastreio >/dev/null")
+		if got := g.sh(t, "grep ^ExecStart= /tmp/stage/etc/systemd/system/rastreio-bot.service /tmp/stage/etc/systemd/system/rastreio-tracker.service"); !strings.Contains(got, "ExecStart=/opt/rastreio/bin/rastreio-bot\n") || !strings.Contains(got, "ExecStart=/opt/rastreio/bin/rastreio-tracker\n") {
+			t.Errorf("staged ExecStart lines:\n%s", got)
+		}
+		g.sh(t, "test -x /tmp/stage/opt/rastreio/bin/rastreio-bot")
+		if s := g.prop(t, tracker, "RestartUSec"); s != "3s" {
+			t.Errorf("tracker RestartUSec=%s after the drop-in, want 3s", s)
+		}
+		return ""
+	})
+
+	check(t, "a bad token: the bot ends failed with status 78, no restart loop", func(t *testing.T) string {
+		g.write(t, "/etc/credstore/rastreio.telegram-bot-token", "0600", badToken+"\n")
+		g.run(60*time.Second, nil, "systemctl start "+bot)
+		if !waitFor(30*time.Second, func() bool { return g.prop(t, bot, "ActiveState") == "failed" }) {
+			t.Fatalf("ActiveState=%s, want failed", g.prop(t, bot, "ActiveState"))
+		}
+		time.Sleep(3 * time.Second) // 3× the test's RestartSec
+		if s := g.prop(t, bot, "ActiveState"); s != "failed" {
+			t.Errorf("ActiveState=%s after 3 s, want failed", s)
+		}
+		if s := g.prop(t, bot, "ExecMainStatus"); s != "78" {
+			t.Errorf("ExecMainStatus=%s, want 78", s)
+		}
+		if s := g.prop(t, bot, "NRestarts"); s != "0" {
+			t.Errorf("NRestarts=%s, want 0", s)
+		}
+		if out := g.sh(t, "systemctl --failed --no-legend"); !strings.Contains(out, bot) {
+			t.Errorf("systemctl --failed:\n%s", out)
+		}
+		return "StatusText=" + strconv.Quote(g.prop(t, bot, "StatusText"))
+	})
+
+	check(t, "no provider credentials: the tracker ends failed with status 78", func(t *testing.T) string {
+		g.run(30*time.Second, nil, "systemctl start "+tracker)
+		if !waitFor(20*time.Second, func() bool { return g.prop(t, tracker, "ActiveState") == "failed" }) {
+			t.Fatalf("ActiveState=%s, want failed", g.prop(t, tracker, "ActiveState"))
+		}
+		time.Sleep(restartSec + time.Second)
+		if s := g.prop(t, tracker, "ActiveState"); s != "failed" {
+			t.Errorf("ActiveState=%s after RestartSec, want failed", s)
+		}
+		if s := g.prop(t, tracker, "ExecMainStatus"); s != "78" {
+			t.Errorf("ExecMainStatus=%s, want 78", s)
+		}
+		if s := g.prop(t, tracker, "NRestarts"); s != "0" {
+			t.Errorf("NRestarts=%s, want 0", s)
+		}
+		return "StatusText=" + strconv.Quote(g.prop(t, tracker, "StatusText"))
+	})
+
+	// From here on the configuration is good.
+	g.write(t, "/etc/credstore/rastreio.telegram-bot-token", "0600", token+"\n")
+	g.write(t, "/etc/credstore/rastreio.correios-user", "0600", corUser+"\n")
+	g.write(t, "/etc/credstore/rastreio.correios-access-code", "0600", corAccess+"\n")
+	g.sh(t, "systemctl reset-failed "+bot+" "+tracker)
+	since := "--since=@" + strconv.FormatInt(time.Now().Unix(), 10)
+
+	botUp := check(t, "install-units starts the bot, active only once ready (READY=1 after getMe)", func(t *testing.T) string {
+		held, release := gt.holdNextGetMe()
+		defer release()
+		inst := g.background(120*time.Second, "cd /root/rel && make install-units 2>&1")
+		select {
+		case <-held:
+		case r := <-inst:
+			t.Fatalf("install-units ended before the bot asked getMe: %v\n%s", r.err, r.out)
+		case <-time.After(30 * time.Second):
+			t.Fatal("the bot never called getMe")
+		}
+		for range 5 {
+			if s := g.prop(t, bot, "ActiveState"); s != "activating" {
+				t.Fatalf("ActiveState=%s while getMe is unanswered, want activating", s)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		release()
+		r := <-inst
+		if r.err != nil {
+			t.Fatalf("install-units: %v\n%s", r.err, r.out)
+		}
+		if s := g.prop(t, bot, "ActiveState"); s != "active" {
+			t.Fatalf("ActiveState=%s after install-units, want active\n%s", s, r.out)
+		}
+		if s := g.prop(t, tracker, "ActiveState"); s == "failed" {
+			t.Errorf("tracker ActiveState=%s", s)
+		}
+		return "StatusText=" + strconv.Quote(g.prop(t, bot, "StatusText"))
+	})
+
+	check(t, "the bot answers /start", func(t *testing.T) string {
+		if !botUp {
+			t.Fatal("the bot is not up")
+		}
+		n := len(tg.Messages(chat))
+		tg.PushMessage(chat, chat, "/start")
+		tg.WaitMessages(t, chat, n+1)
+		return ""
+	})
+
+	check(t, "both units share one database: a code sent to the bot is notified by the tracker", func(t *testing.T) string {
+		n := len(tg.Messages(chat))
+		tg.PushMessage(chat, chat, code+" tênis")
+		ms := tg.WaitMessages(t, chat, n+1)
+		if !strings.Contains(ms[n].Text, code) {
+			t.Fatalf("the bot's answer does not name %s: %q", code, ms[n].Text)
+		}
+		ok := waitFor(60*time.Second, func() bool {
+			for _, m := range tg.Messages(chat)[n+1:] {
+				if strings.Contains(m.Text, code) {
+					return true
+				}
+			}
+			return false
+		})
+		if !ok {
+			t.Fatalf("no notification for %s from the tracker (Correios requests: %d)", code, len(cor.Requests()))
+		}
+		asked := false
+		for _, r := range cor.Requests() {
+			for _, c := range r.Codes {
+				asked = asked || c == code
+			}
+		}
+		if !asked {
+			t.Errorf("the tracker never asked Correios for %s", code)
+		}
+		dbs := strings.Fields(g.sh(t, "ls /var/lib/private/rastreio/"))
+		return "state directory: " + strings.Join(dbs, " ")
+	})
+
+	check(t, "kill -9 of the bot's main process brings a new one", func(t *testing.T) string {
+		if g.prop(t, bot, "ActiveState") != "active" {
+			t.Fatal("the bot is not active")
+		}
+		pid := g.prop(t, bot, "MainPID")
+		nr, _ := strconv.Atoi(g.prop(t, bot, "NRestarts"))
+		if pid == "0" || pid == "" {
+			t.Fatal("the bot is not running")
+		}
+		start := time.Now()
+		g.sh(t, "kill -9 "+pid)
+		if !waitFor(30*time.Second, func() bool {
+			p := g.prop(t, bot, "MainPID")
+			return p != pid && p != "0" && g.prop(t, bot, "ActiveState") == "active"
+		}) {
+			t.Fatalf("no new main process: ActiveState=%s MainPID=%s", g.prop(t, bot, "ActiveState"), g.prop(t, bot, "MainPID"))
+		}
+		took := time.Since(start)
+		if got, _ := strconv.Atoi(g.prop(t, bot, "NRestarts")); got != nr+1 {
+			t.Errorf("NRestarts=%d, want %d", got, nr+1)
+		}
+		n := len(tg.Messages(chat))
+		tg.PushMessage(chat, chat, "/start")
+		tg.WaitMessages(t, chat, n+1)
+		return fmt.Sprintf("active again after %.1fs", took.Seconds())
+	})
+
+	check(t, "a hung update loop: the watchdog restarts the bot", func(t *testing.T) string {
+		if g.prop(t, bot, "ActiveState") != "active" {
+			t.Fatal("the bot is not active")
+		}
+		pid := g.prop(t, bot, "MainPID")
+		nr, _ := strconv.Atoi(g.prop(t, bot, "NRestarts"))
+		start := time.Now()
+		gt.hangGetUpdates()
+		defer gt.unhang()
+		// Telegram's long poll is 50 s and the client gives up 15 s later; the
+		// bot stops pinging once Telegram has not answered for that long.
+		if !waitFor(180*time.Second, func() bool {
+			n, _ := strconv.Atoi(g.prop(t, bot, "NRestarts"))
+			return n > nr
+		}) {
+			t.Fatalf("no restart within 180 s (getUpdates calls left hanging: %d)", gt.hungCalls.Load())
+		}
+		took := time.Since(start)
+		if _, ok := g.waitJournal(t, 10*time.Second, "-u "+bot+" "+since, func(e entry) bool {
+			return strings.Contains(e["MESSAGE"], "Watchdog timeout")
+		}); !ok {
+			t.Errorf("no \"Watchdog timeout\" in journalctl -u %s", bot)
+		}
+		if r := g.prop(t, bot, "MainPID"); r == pid {
+			t.Errorf("MainPID still %s", r)
+		}
+		gt.unhang()
+		if !waitFor(30*time.Second, func() bool { return g.prop(t, bot, "ActiveState") == "active" }) {
+			t.Fatalf("ActiveState=%s after the watchdog restart", g.prop(t, bot, "ActiveState"))
+		}
+		n := len(tg.Messages(chat))
+		tg.PushMessage(chat, chat, "/start")
+		tg.WaitMessages(t, chat, n+1)
+		return fmt.Sprintf("restarted %.0fs after getUpdates hung (WatchdogSec=%s)", took.Seconds(), watchdog)
+	})
+
+	check(t, "the tracker runs repeatedly, ≥ RestartSec apart, never two at once", func(t *testing.T) string {
+		runs := trackerRuns(t, g, since)
+		if len(runs) < 4 {
+			t.Fatalf("%d completed passes, want at least 4", len(runs))
+		}
+		minGap := time.Hour
+		for i := 1; i < len(runs); i++ {
+			gap := runs[i].start.Sub(runs[i-1].end)
+			if gap < restartSec {
+				t.Errorf("pass %d started %v after pass %d ended, want ≥ %v", i+1, gap, i, restartSec)
+			}
+			minGap = min(minGap, gap)
+		}
+		// Process lifetimes (first to last line of each PID) never overlap.
+		lives := programLives(t, g, since)
+		for i := 1; i < len(lives); i++ {
+			if !lives[i].first.After(lives[i-1].last) {
+				t.Errorf("tracker processes %s and %s overlap", lives[i-1].pid, lives[i].pid)
+			}
+		}
+		return fmt.Sprintf("%d passes, smallest gap %.2fs", len(runs), minGap.Seconds())
+	})
+
+	check(t, "every tracker pass leaves its summary as its last line under journalctl -u", func(t *testing.T) string {
+		runs := trackerRuns(t, g, since)
+		lives := programLives(t, g, since)
+		var complete []life
+		for _, l := range lives {
+			if len(runs) > 0 && !l.last.After(runs[len(runs)-1].end) {
+				complete = append(complete, l)
+			}
+		}
+		if len(complete) != len(runs) {
+			t.Errorf("%d completed passes but %d tracker processes logged under the unit", len(runs), len(complete))
+		}
+		transports := map[string]int{}
+		for _, l := range complete {
+			transports[l.lastEntry["_TRANSPORT"]]++
+			if !summaryRE.MatchString(l.lastEntry["MESSAGE"]) {
+				t.Errorf("pass PID %s: last line %q is not the summary", l.pid, l.lastEntry["MESSAGE"])
+			}
+		}
+		return fmt.Sprintf("%d passes, last lines by transport %v", len(complete), transports)
+	})
+
+	check(t, "fields filter: journalctl -u rastreio-tracker CODE="+code, func(t *testing.T) string {
+		es := g.journal(t, "-u "+tracker+" CODE="+code)
+		if len(es) == 0 {
+			t.Fatalf("journalctl -u %s CODE=%s: no entries", tracker, code)
+		}
+		chats := g.journal(t, "-u "+bot+" CHAT_ID="+strconv.FormatInt(chat, 10))
+		return fmt.Sprintf("%d tracker entries with CODE, %d bot entries with CHAT_ID", len(es), len(chats))
+	})
+
+	check(t, "issue 2913: a process's last line before exit is under journalctl -u", func(t *testing.T) string {
+		const runs = 20
+		count := func(mode string) int {
+			script := fmt.Sprintf(`for i in $(seq 1 %d); do
+systemd-run --quiet --wait -p Type=exec -p DynamicUser=yes --unit=logexit-%s-$i -E RASTREIO_LOGEXIT=%s -E RASTREIO_LOGEXIT_N=$i %s/systemdtest.test || exit 1
+done; journalctl --sync`, runs, mode, mode, share)
+			if out, err := g.run(120*time.Second, nil, script); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			n := 0
+			for i := 1; i <= runs; i++ {
+				for _, e := range g.journal(t, fmt.Sprintf("-u logexit-%s-%d.service", mode, i)) {
+					if strings.HasPrefix(e["MESSAGE"], "last line") {
+						n++
+					}
+				}
+			}
+			return n
+		}
+		withBarrier := count("barrier")
+		if withBarrier != runs {
+			t.Errorf("service.NewLogger: %d of %d last lines under journalctl -u, want all", withBarrier, runs)
+		}
+		raw := count("raw")
+		return fmt.Sprintf("last line attributed: %d/%d with service.NewLogger, %d/%d with plain journal.Send", withBarrier, runs, raw, runs)
+	})
+
+	check(t, "the token is in no systemctl show output, journal entry or environment", func(t *testing.T) string {
+		secrets := []string{token, strings.SplitN(token, ":", 2)[1], badToken, strings.SplitN(badToken, ":", 2)[1], corAccess}
+		where := map[string]string{
+			"systemctl show":   g.sh(t, "systemctl show "+bot+" "+tracker+"; systemctl show"),
+			"systemctl status": g.sh(t, "systemctl status --no-pager -l -n 50 "+bot+" "+tracker+" || true"),
+			"journal":          g.sh(t, "journalctl --no-pager -o export"),
+			"environment":      g.sh(t, "for p in $(pgrep -f rastreio-); do cat /proc/$p/environ; echo; done"),
+		}
+		for name, text := range where {
+			for _, s := range secrets {
+				if strings.Contains(text, s) {
+					t.Errorf("%s contains a secret (%.6s…)", name, s)
+				}
+			}
+		}
+		return fmt.Sprintf("journal: %d bytes searched", len(where["journal"]))
+	})
+
+	check(t, "operations.md backup recipe works while both run", func(t *testing.T) string {
+		// test -s first: sqlite3 would create a missing database (as root).
+		out := g.sh(t, `test -s /var/lib/rastreio/rastreio.db && sqlite3 /var/lib/rastreio/rastreio.db ".backup /root/rastreio-backup.db" &&
+sqlite3 /root/rastreio-backup.db "PRAGMA integrity_check; SELECT count(*) FROM tracked;"`)
+		lines := strings.Fields(out)
+		if len(lines) != 2 || lines[0] != "ok" || lines[1] == "0" {
+			t.Fatalf("backup check: %q", out)
+		}
+		return ""
+	})
+
+	check(t, "uninstall-units stops and removes the units, keeps the database", func(t *testing.T) string {
+		out := g.sh(t, "cd /root/rel && make uninstall-units 2>&1")
+		for _, u := range []string{bot, tracker} {
+			if s := g.prop(t, u, "LoadState"); s != "not-found" {
+				t.Errorf("%s LoadState=%s, want not-found\n%s", u, s, out)
+			}
+			if s := g.prop(t, u, "ActiveState"); s != "inactive" {
+				t.Errorf("%s ActiveState=%s, want inactive", u, s)
+			}
+		}
+		if out, err := g.run(10*time.Second, nil, "pgrep -x rastreio-bot; pgrep -x rastreio-tracke"); err == nil {
+			t.Errorf("processes left: %s", out)
+		}
+		n := strings.TrimSpace(g.sh(t, `db=/var/lib/private/rastreio/rastreio.db; test -s $db && sqlite3 $db "SELECT count(*) FROM tracked"`))
+		if n == "0" || n == "" {
+			t.Errorf("tracked rows after uninstall: %q", n)
+		}
+		return "tracked rows kept: " + n
+	})
+}
+
+type run struct{ start, end time.Time }
+
+// trackerRuns returns the tracker's completed runs since the cut, from
+// systemd's own entries: job "start" done, then the unit deactivated or
+// failed.
+func trackerRuns(t *testing.T, g guest, since string) []run {
+	const (
+		jobDone     = "39f53479d3a045ac8e11786248231fbf"
+		unitSuccess = "7ad2d189f7e94e70a38c781354912448"
+		unitFailed  = "d9b373ed55a64feb8242e02dbe79a49c"
+	)
+	var runs []run
+	var open *run
+	for _, e := range g.journal(t, "-u "+tracker+" "+since) {
+		switch e["MESSAGE_ID"] {
+		case jobDone:
+			if e["JOB_TYPE"] != "start" || e["JOB_RESULT"] != "done" {
+				continue
+			}
+			if open != nil {
+				t.Errorf("two starts without an end in between (%v, %v)", open.start, e.time())
+			}
+			open = &run{start: e.time()}
+		case unitSuccess, unitFailed:
+			if open == nil {
+				continue // the end of a run started before the cut
+			}
+			open.end = e.time()
+			runs = append(runs, *open)
+			open = nil
+		}
+	}
+	return runs
+}
+
+type life struct {
+	pid         string
+	first, last time.Time
+	lastEntry   entry
+}
+
+// programLives groups the tracker program's own entries by PID.
+func programLives(t *testing.T, g guest, since string) []life {
+	m := map[string]*life{}
+	for _, e := range g.journal(t, "-u "+tracker+" "+since) {
+		if e["SYSLOG_IDENTIFIER"] == "systemd" || e["_PID"] == "1" {
+			continue
+		}
+		l := m[e["_PID"]]
+		if l == nil {
+			l = &life{pid: e["_PID"], first: e.time()}
+			m[e["_PID"]] = l
+		}
+		if !e.time().Before(l.last) {
+			l.last, l.lastEntry = e.time(), e
+		}
+	}
+	var ls []life
+	for _, l := range m {
+		ls = append(ls, *l)
+	}
+	sort.Slice(ls, func(i, j int) bool { return ls[i].first.Before(ls[j].first) })
+	return ls
+}
