@@ -41,7 +41,7 @@ const (
 )
 
 // summaryRE matches the tracker's summary line, the last of each pass.
-var summaryRE = regexp.MustCompile(envOr("RASTREIO_SUMMARY_RE", `(?i)\bpass\b.*\b(done|finished|ended|complete|summary)\b|\bsummary\b`))
+var summaryRE = regexp.MustCompile(envOr("RASTREIO_SUMMARY_RE", `^pass done `))
 
 func envOr(k, def string) string {
 	if v := os.Getenv(k); v != "" {
