@@ -1,0 +1,69 @@
+package siterastreio_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rastreio/rastreio/internal/siterastreio"
+	"github.com/rastreio/rastreio/internal/siterastreio/siterastreiotest"
+)
+
+// BenchmarkThroughput: 60 codes (one request each) from 8 workers against
+// a fake enforcing the client's default rate (5 req/s, burst 2). Figure:
+// requests/s as a ratio to that bound; violations must be 0.
+func BenchmarkThroughput(b *testing.B) {
+	const (
+		codes   = 60
+		workers = 8
+	)
+	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	for range b.N {
+		srv := siterastreiotest.New(siterastreiotest.Options{Rate: siterastreio.DefaultRate, Burst: siterastreio.DefaultBurst,
+			Lookup: func(code string) []byte { return siterastreiotest.Object(code, 5, start) }})
+		c, err := siterastreio.New(siterastreio.Config{BaseURL: srv.URL, APIKey: "k"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		jobs := make(chan []string)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var failed error
+		t0 := time.Now()
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for batch := range jobs {
+					if _, err := c.Track(b.Context(), batch); err != nil {
+						mu.Lock()
+						failed = err
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		for i := 0; i < codes; i += c.MaxBatch() {
+			batch := make([]string, 0, c.MaxBatch())
+			for j := i; j < min(i+c.MaxBatch(), codes); j++ {
+				batch = append(batch, fmt.Sprintf("LB%09dHK", j))
+			}
+			jobs <- batch
+		}
+		close(jobs)
+		wg.Wait()
+		elapsed := time.Since(t0)
+		st := srv.Stats()
+		srv.Close()
+		if failed != nil {
+			b.Fatal(failed)
+		}
+		rps := float64(st.Requests) / elapsed.Seconds()
+		ratio := rps / siterastreio.DefaultRate
+		b.ReportMetric(ratio, "ratio_to_bound")
+		b.ReportMetric(float64(st.Violations), "violations")
+		b.Logf("siterastreio: %d codes (%d requests) in %v = %.2f req/s = %.2f of the bound (%.0f req/s); %d violations",
+			codes, st.Requests, elapsed.Round(time.Millisecond), rps, ratio, siterastreio.DefaultRate, st.Violations)
+	}
+}
