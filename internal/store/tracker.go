@@ -76,19 +76,18 @@ type Due struct {
 
 // DueParcels lists the parcels to check in pass: every parcel not expired
 // or invalid, tracked by at least one chat that is not paused, whose
-// backoff allows this pass; an active parcel checked less than recheck ago
-// is skipped. New codes come first, then the least recently checked.
-func (s *Store) DueParcels(ctx context.Context, pass int64, recheck time.Duration) ([]Due, error) {
-	cutoff := s.now().Add(-recheck).Unix()
+// backoff allows this pass. An active parcel checked less than its
+// provider's re-check interval ago (perProvider[pin], else recheck) waits.
+// New codes come first, then the least recently checked.
+func (s *Store) DueParcels(ctx context.Context, pass int64, recheck time.Duration, perProvider map[string]time.Duration) ([]Due, error) {
+	now := s.now()
 	rows, err := s.db.QueryContext(ctx, `
-SELECT p.code, p.state, p.provider FROM parcels p
+SELECT p.code, p.state, p.provider, p.checked_at FROM parcels p
 WHERE p.state IN ('new', 'notfound', 'active', 'final')
   AND p.next_pass <= ?
-  AND (? = 0 OR p.state <> 'active' OR p.checked_at IS NULL OR p.checked_at <= ?)
   AND EXISTS (SELECT 1 FROM tracked t JOIN chats c ON c.id = t.chat_id
               WHERE t.code = p.code AND c.paused_at IS NULL)
-ORDER BY p.state <> 'new', p.checked_at IS NOT NULL, p.checked_at, p.code`,
-		pass, int64(recheck), cutoff)
+ORDER BY p.state <> 'new', p.checked_at IS NOT NULL, p.checked_at, p.code`, pass)
 	if err != nil {
 		return nil, fmt.Errorf("store: due parcels: %w", err)
 	}
@@ -96,8 +95,18 @@ ORDER BY p.state <> 'new', p.checked_at IS NOT NULL, p.checked_at, p.code`,
 	var due []Due
 	for rows.Next() {
 		var d Due
-		if err := rows.Scan(&d.Code, &d.State, &d.Provider); err != nil {
+		var checked sql.NullInt64
+		if err := rows.Scan(&d.Code, &d.State, &d.Provider, &checked); err != nil {
 			return nil, fmt.Errorf("store: due parcels: %w", err)
+		}
+		if d.State == trStateActive && checked.Valid {
+			iv := recheck
+			if piv, ok := perProvider[d.Provider]; ok {
+				iv = piv
+			}
+			if iv > 0 && now.Sub(time.Unix(checked.Int64, 0)) < iv {
+				continue
+			}
 		}
 		due = append(due, d)
 	}

@@ -50,7 +50,9 @@ func BenchmarkDatabaseSize(b *testing.B) {
 		}
 		start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 		descs := []string{"Objeto postado", "Objeto em transferência - por favor aguarde", "Objeto saiu para entrega ao destinatário"}
-		render := func(n Notice) string { return fmt.Sprintf("%d %s %s %d events", n.Kind, n.Code, n.Description, len(n.Events)) }
+		render := func(n Notice) string {
+			return fmt.Sprintf("%d %s %s %d events", n.Kind, n.Code, n.Description, len(n.Events))
+		}
 		b.ResetTimer()
 		t0 := time.Now()
 		const chunk = 500
@@ -61,7 +63,7 @@ func BenchmarkDatabaseSize(b *testing.B) {
 				evs := make([]tracking.Event, events)
 				for e := range evs {
 					evs[e] = tracking.Event{Codigo: "RO", Tipo: "01", Kind: tracking.KindTransit, Description: descs[e%3],
-						Detail: "de Unidade de Tratamento, SAO PAULO - SP para Unidade de Distribuição, NITEROI - RJ",
+						Detail:   "de Unidade de Tratamento, SAO PAULO - SP para Unidade de Distribuição, NITEROI - RJ",
 						Location: "SAO PAULO/SP", At: start.Add(time.Duration(e) * 6 * time.Hour)}
 				}
 				cs = append(cs, Checked{Code: code, Result: tracking.Result{Status: tracking.Found, Events: evs, Provider: "correios"}})

@@ -70,7 +70,7 @@ func trtOutbox(tb testing.TB, s *Store) map[int64][]string {
 
 func trtDueCodes(tb testing.TB, s *Store, pass int64, recheck time.Duration) []string {
 	tb.Helper()
-	due, err := s.DueParcels(context.Background(), pass, recheck)
+	due, err := s.DueParcels(context.Background(), pass, recheck, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -132,6 +132,12 @@ func TestDueParcelsSelection(t *testing.T) {
 	// RASTREIO_RECHECK_INTERVAL=30m: the active code checked a minute ago waits.
 	if got, want := trtDueCodes(t, s, 1, 30*time.Minute), []string{"NEW", "OLD"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("recheck 30m: due %v, want %v", got, want)
+	}
+	// A per-provider interval overrides the global one for codes pinned to it.
+	exec("UPDATE parcels SET provider='slow' WHERE code='OLD'")
+	due, err := s.DueParcels(t.Context(), 1, 0, map[string]time.Duration{"slow": 2 * time.Hour})
+	if err != nil || len(due) != 2 || due[0].Code != "NEW" || due[1].Code != "RECENT" {
+		t.Errorf("per-provider recheck: due %+v, %v; want NEW, RECENT", due, err)
 	}
 	exec("UPDATE chats SET paused_at=NULL WHERE id=3")
 	if got := trtDueCodes(t, s, 1, 0); !reflect.DeepEqual(got, []string{"NEW", "PAUSED", "OLD", "RECENT"}) {

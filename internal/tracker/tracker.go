@@ -33,6 +33,9 @@ type Options struct {
 	// Recheck is the least time between two checks of an active code
 	// (RASTREIO_RECHECK_INTERVAL; 0: every pass).
 	Recheck time.Duration
+	// RecheckFor overrides Recheck for codes pinned to a provider (its
+	// own setting, stretched when its monthly budget runs short).
+	RecheckFor map[string]time.Duration
 	// SendRate is Telegram sends per second overall (TELEGRAM_SEND_RATE).
 	SendRate float64
 	// Workers is how many provider batches may be asked at once; the
@@ -238,7 +241,7 @@ func (p *Pass) Run(ctx context.Context) (Summary, error) {
 		return finish(fmt.Errorf("tracker: %w", err))
 	}
 	sum.Queued += caught
-	due, err := p.store.DueParcels(db, pass, p.opt.Recheck)
+	due, err := p.store.DueParcels(db, pass, p.opt.Recheck, p.opt.RecheckFor)
 	if err != nil {
 		return finish(fmt.Errorf("tracker: %w", err))
 	}
