@@ -39,7 +39,9 @@ const (
 	// long after it became final.
 	ExpireFinal = 30 * 24 * time.Hour
 	// ExpireIdle: a code found but without any movement for this long
-	// leaves the list too (nothing is tracked forever).
+	// (counted from its last event, or from when we first found it if
+	// that is later: an old code just added gets the full time) leaves the
+	// list too (nothing is tracked forever).
 	ExpireIdle = 90 * 24 * time.Hour
 )
 
@@ -592,7 +594,7 @@ func (s *Store) ExpireParcels(ctx context.Context, render RenderFunc) (expired, 
 SELECT code, state FROM parcels
 WHERE (state IN ('new', 'notfound') AND created_at <= ?)
    OR (state = 'final' AND final_at <= ?)
-   OR (state = 'active' AND COALESCE(last_event_at, found_at, created_at) <= ?)
+   OR (state = 'active' AND MAX(COALESCE(last_event_at, 0), COALESCE(found_at, created_at)) <= ?)
 LIMIT 500`, notFound, final, idle)
 		if err != nil {
 			return expired, queued, fmt.Errorf("store: expire: %w", err)

@@ -478,3 +478,26 @@ func TestOutboxPendingPauseMigrate(t *testing.T) {
 		t.Fatalf("outbox after migrate = %+v, want b for -1001", ms)
 	}
 }
+
+// An active code with no movement for ExpireIdle leaves the list; an old
+// code just added gets the full time from when it was found.
+func TestExpireIdle(t *testing.T) {
+	s := mustOpen(t, "")
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	old := now.Add(-2 * 365 * 24 * time.Hour)
+	s.SetClock(func() time.Time { return now.Add(-91 * 24 * time.Hour) })
+	trtTrack(t, s, 1, "STALE", "")
+	trtSave(t, s, 1, trtFound("STALE", trtEv("RO", tracking.KindTransit, now.Add(-91*24*time.Hour))))
+	s.SetClock(func() time.Time { return now.Add(-time.Hour) })
+	trtTrack(t, s, 1, "OLDCODE", "")
+	trtSave(t, s, 2, trtFound("OLDCODE", trtEv("RO", tracking.KindTransit, old)))
+	trtOutbox(t, s)
+	s.SetClock(func() time.Time { return now })
+	exp, queued, err := s.ExpireParcels(t.Context(), trtRender)
+	if err != nil || exp != 1 || queued != 1 {
+		t.Fatalf("ExpireParcels = %d, %d, %v; want 1, 1", exp, queued, err)
+	}
+	if got := trtOutbox(t, s); len(got[1]) != 1 || !strings.HasPrefix(got[1][0], fmt.Sprintf("%d|STALE|", NoticeExpiredIdle)) {
+		t.Fatalf("queued %v, want the idle notice for STALE", got)
+	}
+}

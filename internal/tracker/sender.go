@@ -45,8 +45,9 @@ func (s tgSender) SendHTML(chatID int64, html string) error {
 // and resend; 403 or chat not found → pause the chat: its messages stay in
 // the outbox and go out when the person writes to the bot again (the bot
 // clears paused_at); 401 → stop (the token is wrong); anything else → the
-// message is retried next pass, given up after MaxAttempts with an error
-// line.
+// message is retried next pass: a 400 (this message is wrong) is given up
+// after MaxAttempts, network and server errors after 20 times that, each
+// with an error line.
 type sender struct {
 	store *store.Store
 	tg    Sender
@@ -409,7 +410,12 @@ func (s *sender) handle(ctx context.Context, r sendResult, fatal *error) {
 		*fatal = err
 		return
 	}
-	if n >= s.opt.MaxAttempts {
+	limit := s.opt.MaxAttempts
+	if class != telegram.BadRequest {
+		// Telegram down or slow: not this message's fault; keep it much longer.
+		limit = transientAttempts * s.opt.MaxAttempts
+	}
+	if n >= limit {
 		log.Error("notification given up", slog.Int("attempts", n), slog.Any("error", r.err))
 		if err := s.store.DeleteOutbox(ctx, r.msg.ID); err != nil {
 			*fatal = err
@@ -427,6 +433,9 @@ func (s *sender) handle(ctx context.Context, r sendResult, fatal *error) {
 		*fatal = errStopDelivery
 	}
 }
+
+// transientAttempts multiplies MaxAttempts for network and server errors.
+const transientAttempts = 20
 
 // errStopDelivery ends delivery for this pass without failing the pass.
 var errStopDelivery = errors.New("tracker: delivery stopped")

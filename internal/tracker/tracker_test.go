@@ -422,16 +422,43 @@ func TestPassMigratedGroup(t *testing.T) {
 func TestPassOtherErrorsRetriedThenGivenUp(t *testing.T) {
 	e := newEnv(t)
 	e.track(t, 1, "AA100000000BR", "")
+	e.track(t, 2, "BB200000000BR", "")
 	e.prov.set("AA100000000BR", ev("PO", tracking.KindPosted, 0, "Objeto postado"))
-	e.tg.Block(1, telegramtest.ServerError(500))
+	e.prov.set("BB200000000BR", ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	e.tg.Block(1, telegramtest.Fault{Code: 400, Description: "Bad Request: can't parse entities"})
+	e.tg.Block(2, telegramtest.ServerError(500))
 	opt := fastOpts()
 	opt.MaxAttempts = 2
-	if sum := e.pass(t, opt); sum.Failed != 1 || sum.Left != 1 {
-		t.Fatalf("summary %+v, want one failure kept", sum)
+	if sum := e.pass(t, opt); sum.Failed != 2 || sum.Left != 2 {
+		t.Fatalf("summary %+v, want two failures kept", sum)
 	}
 	e.exec(t, "UPDATE outbox SET not_before = 0")
-	if sum := e.pass(t, opt); sum.Failed != 1 || sum.Left != 0 {
-		t.Fatalf("summary %+v, want the message given up after 2 attempts", sum)
+	if sum := e.pass(t, opt); sum.Failed != 2 || sum.Left != 1 {
+		t.Fatalf("summary %+v, want the refused message given up after 2 attempts, the 500 kept", sum)
+	}
+	var code string
+	e.st.DB().QueryRow("SELECT code FROM outbox").Scan(&code)
+	if code != "BB200000000BR" {
+		t.Fatalf("kept %q, want the message that met a server error", code)
+	}
+	e.tg.Unblock(2)
+	e.exec(t, "UPDATE outbox SET not_before = 0")
+	if sum := e.pass(t, opt); sum.Sent != 1 || sum.Left != 0 {
+		t.Fatalf("summary %+v, want it delivered once Telegram is back", sum)
+	}
+}
+
+func TestPassTelegramTokenRejected(t *testing.T) {
+	e := newEnv(t)
+	e.track(t, 1, "AA100000000BR", "")
+	e.prov.set("AA100000000BR", ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	c, err := telegram.New(context.Background(), "999:wrong-token-xxxxxxxx", e.tg.Endpoint(), telegram.Options{SkipGetMe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := New(e.st, tracking.NewChain(e.prov), TelegramSender(c), fastOpts()).Run(t.Context())
+	if !errors.Is(err, ErrTelegramAuth) || sum.Left != 1 {
+		t.Fatalf("err=%v left=%d, want ErrTelegramAuth with the message kept", err, sum.Left)
 	}
 }
 
