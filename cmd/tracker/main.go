@@ -72,7 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	defer st.Close()
 
-	chain, err := buildChain(cfg, st, log)
+	chain, err := buildChain(ctx, cfg, st, log)
 	if err != nil {
 		log.Error("cannot set up the tracking providers", slog.Any("error", err))
 		return exitConfig
@@ -104,7 +104,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		log.Error("pass failed", slog.Any("error", err))
 		code = exitFail
 	}
-	attrs := append(sum.Attrs(), usageAttrs(context.WithoutCancel(ctx), st, cfg.Providers)...)
+	attrs := append(sum.Attrs(), usageAttrs(context.WithoutCancel(ctx), st, cfg.Providers, cfg.Limits)...)
 	attrs = append(attrs, slog.String("version", version))
 	// The summary is the pass's last log line.
 	log.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "pass done", attrs...)

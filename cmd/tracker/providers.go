@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,8 +15,10 @@ import (
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
-// buildChain makes the providers named in cfg.Providers, in that order.
-func buildChain(cfg config.Tracker, st *store.Store, log *slog.Logger) (*tracking.Chain, error) {
+// buildChain makes the providers named in cfg.Providers, in that order,
+// each wrapped in a tracking.Meter that records its monthly usage in the
+// database and enforces its monthly budget (<NAME>_MONTHLY_BUDGET).
+func buildChain(ctx context.Context, cfg config.Tracker, st *store.Store, log *slog.Logger) (*tracking.Chain, error) {
 	var ps []tracking.Provider
 	for _, name := range cfg.Providers {
 		var p tracking.Provider
@@ -38,12 +39,16 @@ func buildChain(cfg config.Tracker, st *store.Store, log *slog.Logger) (*trackin
 			p, err = siterastreio.New(siterastreio.Config{
 				BaseURL: cfg.SiteRastreio.URL,
 				APIKey:  cfg.SiteRastreio.Key.Reveal(),
+				Rate:    cfg.Limits.Rate[name],
+				Burst:   cfg.Limits.Burst[name],
 				Logger:  log.With(slog.String("provider", name)),
 			})
 		case config.ProviderTrack17:
 			p, err = track17.New(track17.Config{
 				BaseURL: cfg.Track17.URL,
 				APIKey:  cfg.Track17.Key.Reveal(),
+				Rate:    cfg.Limits.Rate[name],
+				Burst:   cfg.Limits.Burst[name],
 				Logger:  log.With(slog.String("provider", name)),
 			})
 		default:
@@ -52,22 +57,30 @@ func buildChain(cfg config.Tracker, st *store.Store, log *slog.Logger) (*trackin
 		if err != nil {
 			return nil, err
 		}
-		ps = append(ps, p)
+		m, err := tracking.NewMeter(ctx, p, st, cfg.Limits.BudgetFor(name), nil)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, m)
 	}
-	return tracking.NewChain(ps...), nil
+	chain := tracking.NewChain(ps...)
+	chain.OnError(func(provider string, err error) {
+		log.Warn("provider call failed", slog.String("provider", provider), slog.Any("error", err))
+	})
+	return chain, nil
 }
 
-// usageAttrs reports each provider's requests this month, for the
-// summary line.
-func usageAttrs(ctx context.Context, st *store.Store, providers []string) []slog.Attr {
-	month := time.Now().UTC().Format("2006-01")
+// usageAttrs reports each provider's billed units this month, with its
+// budget when one is set ("siterastreio=120/1000"), for the summary line.
+func usageAttrs(ctx context.Context, st *store.Store, providers []string, limits config.ProviderLimits) []slog.Attr {
+	month := tracking.Month(time.Now())
 	var parts []string
 	for _, p := range providers {
 		n, err := st.Usage(ctx, p, month)
 		if err != nil {
 			continue
 		}
-		parts = append(parts, p+"="+strconv.FormatInt(n, 10))
+		parts = append(parts, tracking.Usage{Provider: p, Month: month, Used: n, Budget: limits.BudgetFor(p)}.String())
 	}
 	return []slog.Attr{slog.String("usage_month", strings.Join(parts, " "))}
 }

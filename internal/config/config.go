@@ -115,6 +115,9 @@ type Tracker struct {
 	RecheckInterval time.Duration
 	SendRate        float64
 	PassMax         time.Duration
+	// Limits are the per-provider re-check, budget and rate settings
+	// (providers.go).
+	Limits ProviderLimits
 }
 
 // Getenv is os.Getenv's shape, injected so tests need no real environment.
@@ -423,6 +426,9 @@ func LoadTracker(getenv Getenv) (Tracker, error) {
 	}
 	if c.PassMax == 0 {
 		c.PassMax = DefaultPassMaxDuration
+	}
+	if c.Limits, err = LoadProviderLimits(getenv); err != nil {
+		return c, err
 	}
 	return c, nil
 }
