@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/rastreio/rastreio/internal/config"
 	"github.com/rastreio/rastreio/internal/service"
@@ -49,6 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 		return exitFail
 	}
+	limits := cfg.Limits
 	log := service.NewLogger("rastreio-tracker", cfg.LogLevel, stderr)
 
 	// One pass at a time: the lock is taken before the database is
@@ -72,10 +74,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	defer st.Close()
 
-	chain, err := buildChain(ctx, cfg, st, log)
+	provs, err := buildChain(ctx, cfg, limits, st, log)
 	if err != nil {
 		log.Error("cannot set up the tracking providers", slog.Any("error", err))
-		return exitConfig
+		if config.IsConfigError(err) || errors.Is(err, tracking.ErrAuth) {
+			return exitConfig
+		}
+		return exitFail
+	}
+	var spacing time.Duration
+	if last, err := st.LastPassAt(ctx); err == nil && !last.IsZero() {
+		spacing = time.Since(last)
 	}
 	tg, err := telegram.New(context.WithoutCancel(ctx), cfg.Token.Reveal(), cfg.Endpoint, telegram.Options{SkipGetMe: true})
 	if err != nil {
@@ -83,11 +92,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return exitConfig
 	}
 	service.Status("pass running")
-	pass := tracker.New(st, chain, tracker.TelegramSender(tg), tracker.Options{
-		PassMax:  cfg.PassMax,
-		Recheck:  cfg.RecheckInterval,
-		SendRate: cfg.SendRate,
-		Logger:   log,
+	pass := tracker.New(st, provs.chain, tracker.TelegramSender(tg), tracker.Options{
+		PassMax:    cfg.PassMax,
+		Recheck:    cfg.RecheckInterval,
+		RecheckFor: provs.recheck(cfg, limits, spacing),
+		SendRate:   cfg.SendRate,
+		Logger:     log,
 	})
 	sum, err := pass.Run(ctx)
 
@@ -104,8 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		log.Error("pass failed", slog.Any("error", err))
 		code = exitFail
 	}
-	attrs := append(sum.Attrs(), usageAttrs(context.WithoutCancel(ctx), st, cfg.Providers, cfg.Limits)...)
-	attrs = append(attrs, slog.String("version", version))
+	attrs := append(sum.Attrs(), provs.usage(), slog.String("version", version))
 	// The summary is the pass's last log line.
 	log.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "pass done", attrs...)
 	service.Status("%s", sum.Status())

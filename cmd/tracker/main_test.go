@@ -172,7 +172,7 @@ func TestPassEndToEnd(t *testing.T) {
 		t.Fatalf("exit %d; output %s", code, out.String())
 	}
 	l := lastLine(out.String())
-	for _, want := range []string{"pass done", "due=2", "checked=2", "found=1", "new_events=3", "sent=1", "usage_month="} {
+	for _, want := range []string{"pass done", "due=2", "checked=2", "found=1", "new_events=3", "sent=1", `usage="correios=2"`} {
 		if !strings.Contains(l, want) {
 			t.Errorf("summary %q lacks %q", l, want)
 		}
@@ -402,5 +402,32 @@ func TestChainFallThroughAndPin(t *testing.T) {
 	run(t.Context(), nil, getenv(env), &out)
 	if asked() != before {
 		t.Fatal("a code pinned to siterastreio was asked of correios again")
+	}
+}
+
+// A provider's monthly budget is kept across passes (provider_usage) and,
+// once spent, the pass stops asking and says why.
+func TestMonthlyBudget(t *testing.T) {
+	f := newFixture(t)
+	f.correios.SetObject("QQ850419295BR", correiostest.Object("QQ850419295BR", 3, time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)))
+	f.track(t, map[int64]string{1: "QQ850419295BR"})
+	env := f.env("CORREIOS_MONTHLY_BUDGET", "2")
+	var out bytes.Buffer
+	if code := run(t.Context(), nil, getenv(env), &out); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out.String())
+	}
+	// Spent: the found code waits (its re-check interval stretches), and
+	// a new code is refused by the budget.
+	f.track(t, map[int64]string{2: "LE449872154SE"})
+	out.Reset()
+	if code := run(t.Context(), nil, getenv(env), &out); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out.String())
+	}
+	l := lastLine(out.String())
+	if !strings.Contains(l, "due=1") || !strings.Contains(l, `stopped="quota exhausted"`) || !strings.Contains(l, `usage="correios=2/2"`) || !strings.Contains(l, "checked=0") {
+		t.Fatalf("second pass summary %q", l)
+	}
+	if n := f.correios.Stats().TrackRequests; n != 1 {
+		t.Fatalf("%d tracking requests, want 1 (the budget stops the second)", n)
 	}
 }

@@ -15,14 +15,22 @@ import (
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
+// providers is the chain and its meters (usage per provider).
+type providers struct {
+	chain  *tracking.Chain
+	meters []*tracking.Meter
+}
+
 // buildChain makes the providers named in cfg.Providers, in that order,
-// each wrapped in a tracking.Meter that records its monthly usage in the
-// database and enforces its monthly budget (<NAME>_MONTHLY_BUDGET).
-func buildChain(ctx context.Context, cfg config.Tracker, st *store.Store, log *slog.Logger) (*tracking.Chain, error) {
+// each wrapped in a Meter that records its monthly usage and refuses calls
+// once its budget is spent (the chain then moves codes to the next one).
+func buildChain(ctx context.Context, cfg config.Tracker, limits config.ProviderLimits, st *store.Store, log *slog.Logger) (*providers, error) {
+	out := &providers{}
 	var ps []tracking.Provider
 	for _, name := range cfg.Providers {
 		var p tracking.Provider
 		var err error
+		plog := log.With(slog.String("provider", name))
 		switch name {
 		case config.ProviderCorreios:
 			p, err = correios.New(correios.Config{
@@ -33,54 +41,65 @@ func buildChain(ctx context.Context, cfg config.Tracker, st *store.Store, log *s
 				Rate:       cfg.Correios.Rate,
 				Burst:      cfg.Correios.Burst,
 				Tokens:     st,
-				Logger:     log.With(slog.String("provider", name)),
+				Logger:     plog,
 			})
 		case config.ProviderSiteRastreio:
 			p, err = siterastreio.New(siterastreio.Config{
 				BaseURL: cfg.SiteRastreio.URL,
 				APIKey:  cfg.SiteRastreio.Key.Reveal(),
-				Rate:    cfg.Limits.Rate[name],
-				Burst:   cfg.Limits.Burst[name],
-				Logger:  log.With(slog.String("provider", name)),
+				Rate:    limits.Rate[name],
+				Burst:   limits.Burst[name],
+				Logger:  plog,
 			})
 		case config.ProviderTrack17:
 			p, err = track17.New(track17.Config{
 				BaseURL: cfg.Track17.URL,
 				APIKey:  cfg.Track17.Key.Reveal(),
-				Rate:    cfg.Limits.Rate[name],
-				Burst:   cfg.Limits.Burst[name],
-				Logger:  log.With(slog.String("provider", name)),
+				Rate:    limits.Rate[name],
+				Burst:   limits.Burst[name],
+				Logger:  plog,
 			})
 		default:
-			err = fmt.Errorf("provider %q is not available in this build", name)
+			err = &config.Error{Var: "RASTREIO_PROVIDERS", Msg: fmt.Sprintf("provider %q is not available in this build", name)}
 		}
 		if err != nil {
 			return nil, err
 		}
-		m, err := tracking.NewMeter(ctx, p, st, cfg.Limits.BudgetFor(name), nil)
+		m, err := tracking.NewMeter(ctx, p, st, limits.BudgetFor(name), nil)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("usage: %w", err)
 		}
+		out.meters = append(out.meters, m)
 		ps = append(ps, m)
 	}
-	chain := tracking.NewChain(ps...)
-	chain.OnError(func(provider string, err error) {
-		log.Warn("provider call failed", slog.String("provider", provider), slog.Any("error", err))
+	out.chain = tracking.NewChain(ps...)
+	// The pass logs the failures it sees (and counts them in the summary);
+	// the chain tells of those it absorbed by falling through.
+	out.chain.OnError(func(provider string, err error) {
+		log.Debug("provider call failed", slog.String("provider", provider), slog.Any("error", err))
 	})
-	return chain, nil
+	return out, nil
 }
 
-// usageAttrs reports each provider's billed units this month, with its
-// budget when one is set ("siterastreio=120/1000"), for the summary line.
-func usageAttrs(ctx context.Context, st *store.Store, providers []string, limits config.ProviderLimits) []slog.Attr {
-	month := tracking.Month(time.Now())
-	var parts []string
-	for _, p := range providers {
-		n, err := st.Usage(ctx, p, month)
-		if err != nil {
-			continue
-		}
-		parts = append(parts, tracking.Usage{Provider: p, Month: month, Used: n, Budget: limits.BudgetFor(p)}.String())
+// recheck is each provider's re-check interval for the codes pinned to
+// it: its own setting (else RASTREIO_RECHECK_INTERVAL), stretched when its
+// monthly budget is being spent faster than the calendar allows.
+// spacing is the time since the previous pass began (0: unknown).
+func (p *providers) recheck(cfg config.Tracker, limits config.ProviderLimits, spacing time.Duration) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	now := time.Now()
+	for _, m := range p.meters {
+		base := limits.RecheckFor(m.Name(), cfg.RecheckInterval)
+		out[m.Name()] = m.Usage().Interval(now, base, spacing)
 	}
-	return []slog.Attr{slog.String("usage_month", strings.Join(parts, " "))}
+	return out
+}
+
+// usage is "correios=120 siterastreio=37/1000" for the summary line.
+func (p *providers) usage() slog.Attr {
+	parts := make([]string, 0, len(p.meters))
+	for _, m := range p.meters {
+		parts = append(parts, m.Usage().String())
+	}
+	return slog.String("usage", strings.Join(parts, " "))
 }

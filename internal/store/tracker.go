@@ -45,12 +45,38 @@ const (
 	ExpireIdle = 90 * 24 * time.Hour
 )
 
-const trPassKey = "tracker_pass"
+const (
+	trPassKey   = "tracker_pass"
+	trPassAtKey = "tracker_pass_at" // unix start time of the latest pass
+)
 
-// BeginPass increments the pass counter and returns the new pass number.
+// LastPassAt returns when the latest pass began (zero: none yet), so the
+// time between passes (systemd's RestartSec plus a pass) can be known.
+func (s *Store) LastPassAt(ctx context.Context) (time.Time, error) {
+	v, err := s.Meta(ctx, trPassAtKey)
+	if errors.Is(err, ErrNotFound) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: %s: %w", trPassAtKey, err)
+	}
+	return time.Unix(n, 0), nil
+}
+
+// BeginPass increments the pass counter, records the pass's start time
+// and returns the new pass number.
 func (s *Store) BeginPass(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx,
+			"INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+			trPassAtKey, strconv.FormatInt(s.unix(), 10)); err != nil {
+			return err
+		}
 		var v string
 		err := tx.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", trPassKey).Scan(&v)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {

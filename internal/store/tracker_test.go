@@ -92,11 +92,19 @@ func trtSave(tb testing.TB, s *Store, pass int64, cs ...Checked) SaveStats {
 
 func TestBeginPassCounts(t *testing.T) {
 	s := mustOpen(t, "")
+	if at, err := s.LastPassAt(t.Context()); err != nil || !at.IsZero() {
+		t.Fatalf("LastPassAt before any pass = %v, %v", at, err)
+	}
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return now })
 	for want := int64(1); want <= 3; want++ {
 		n, err := s.BeginPass(t.Context())
 		if err != nil || n != want {
 			t.Fatalf("BeginPass = %d, %v; want %d", n, err, want)
 		}
+	}
+	if at, err := s.LastPassAt(t.Context()); err != nil || !at.Equal(now) {
+		t.Fatalf("LastPassAt = %v, %v; want %v", at, err, now)
 	}
 }
 

@@ -386,10 +386,12 @@ func (p *Pass) query(ctx, db context.Context, pass int64, due []store.Due, query
 			// Part of the call went through (another provider of the chain
 			// answered): not a dead provider.
 			failures = 0
-			p.log.Warn("provider call failed in part", slog.Int("codes", len(a.codes)), slog.Int("answered", answered), slog.Any("error", a.err))
+			p.log.Log(ctx, warnFirst(sum.ProviderErrors), "provider call failed in part",
+				slog.Int("codes", len(a.codes)), slog.Int("answered", answered), slog.Any("error", a.err))
 		default:
 			failures++
-			p.log.Warn("provider call failed", slog.Int("codes", len(a.codes)), slog.Int("in_a_row", failures), slog.Any("error", a.err))
+			p.log.Log(ctx, warnFirst(sum.ProviderErrors), "provider call failed",
+				slog.Int("codes", len(a.codes)), slog.Int("in_a_row", failures), slog.Any("error", a.err))
 			if failures >= p.opt.MaxFailures {
 				stop("provider failing", nil)
 			}
@@ -437,4 +439,13 @@ func (p *Pass) query(ctx, db context.Context, pass int64, due []store.Due, query
 		sum.Stopped = "time bound"
 	}
 	return fatal
+}
+
+// warnFirst is Warn for a pass's first few provider errors, then Debug, so
+// a flaky provider does not flood the journal (the summary counts them).
+func warnFirst(n int) slog.Level {
+	if n <= 5 {
+		return slog.LevelWarn
+	}
+	return slog.LevelDebug
 }
