@@ -237,6 +237,17 @@ func TestKill9MidDeliveryLosesNothing(t *testing.T) {
 	f.tg.SetLatency(40 * time.Millisecond)
 	env := f.env()
 
+	// First kill: while it queries Correios, before any delivery.
+	{
+		var out syncBuffer
+		cmd := startChild(t, env, &out)
+		deadline := time.Now().Add(20 * time.Second)
+		for f.correios.Stats().TrackRequests == 0 && time.Now().Before(deadline) {
+			time.Sleep(2 * time.Millisecond)
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+	}
 	kills := []int{5, 20, 38}
 	for _, after := range kills {
 		var out syncBuffer
@@ -259,6 +270,11 @@ func TestKill9MidDeliveryLosesNothing(t *testing.T) {
 		}
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
+		// Messages Telegram accepted whose outbox row survived the kill are
+		// the ones the next pass repeats: at most the 4 in flight.
+		if n := acceptedButQueued(t, f); n > 4 {
+			t.Fatalf("after kill at %d sends: %d accepted messages still queued, want ≤ 4", after, n)
+		}
 	}
 	var out syncBuffer
 	cmd := startChild(t, env, &out)
@@ -430,4 +446,29 @@ func TestMonthlyBudget(t *testing.T) {
 	if n := f.correios.Stats().TrackRequests; n != 1 {
 		t.Fatalf("%d tracking requests, want 1 (the budget stops the second)", n)
 	}
+}
+
+// acceptedButQueued counts outbox rows for chats Telegram already accepted
+// a message from (one message per chat in the kill test).
+func acceptedButQueued(t *testing.T, f *fixture) int {
+	t.Helper()
+	st, err := store.Open(t.Context(), f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := st.DB().Query("SELECT chat_id FROM outbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var chat int64
+		rows.Scan(&chat)
+		if len(f.tg.Messages(chat)) > 0 {
+			n++
+		}
+	}
+	return n
 }
