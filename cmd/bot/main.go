@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return exitUnavailable
 	}
 
-	st, err := store.Open(ctx, cfg.DBPath)
+	st, err := store.Open(ctx, cfg.DBPath, store.ManualCheckpoint())
 	if err != nil {
 		fmt.Fprintf(stderr, "rastreio-bot: database %s (RASTREIO_DB): %v\n", cfg.DBPath, err)
 		return exitFailure

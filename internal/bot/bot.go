@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -75,6 +76,8 @@ type Bot struct {
 	flood    *floodGate
 	lastPoll atomic.Int64 // unix nanoseconds of the last getUpdates return
 	handled  atomic.Int64
+	senders  atomic.Pointer[senders] // set while Run runs
+	pending  atomic.Int64
 }
 
 // New builds a bot from cfg.
@@ -134,6 +137,15 @@ func (b *Bot) Handled() int64 { return b.handled.Load() }
 // back to the first update left over when a stop interrupts the batch.
 // It returns an error only when the token stops working.
 func (b *Bot) Run(ctx context.Context) error {
+	b.senders.Store(startSenders())
+	defer b.stopSenders()
+	ckCtx, stopCk := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { b.checkpoints(ckCtx) })
+	defer func() {
+		stopCk()
+		wg.Wait()
+	}()
 	offset := b.loadOffset(ctx)
 	sent := -1 // the offset the last getUpdates told Telegram
 	failures := 0
@@ -178,12 +190,33 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		offset = next
 	}
+	b.stopSenders() // the replies of handled updates go out first
 	if offset > 0 && offset != sent {
 		if _, err := b.cfg.Confirm.GetUpdates(offset, 0, AllowedUpdates); err != nil {
 			b.log.Warn("confirming the offset failed; the next start confirms it", slog.Any("error", err), slog.Int("offset", offset))
 		}
 	}
 	return nil
+}
+
+// CheckpointInterval is how often Run copies the WAL back into the
+// database (see store.ManualCheckpoint).
+const CheckpointInterval = 500 * time.Millisecond
+
+// checkpoints runs WAL checkpoints off the update path until ctx ends.
+func (b *Bot) checkpoints(ctx context.Context) {
+	t := time.NewTicker(CheckpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := b.st.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+				b.log.Warn("WAL checkpoint failed", slog.Any("error", err))
+			}
+		}
+	}
 }
 
 func (b *Bot) backoff(failures int, err error) time.Duration {

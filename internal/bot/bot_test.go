@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -346,16 +348,25 @@ func TestRestartKeepsDataAndNeverRepeats(t *testing.T) {
 	db := t.TempDir() + "/r.db"
 	h := startBot(t, fake, db)
 	h.say(1, code1+" tênis")
-	// Stop without the final confirmation reaching Telegram: the update
-	// stays on Telegram's side, the stored offset must skip it.
-	id := fake.PushMessage(1, 0, code2+" livro")
+	// The bot handles the next update, but no later getUpdates reaches
+	// Telegram (nor the final confirmation): the update stays on
+	// Telegram's side, and only the stored offset can skip it.
+	var cut atomic.Int64
+	fake.AddRule(func(c *telegramtest.Call) *telegramtest.Fault {
+		if off, _ := strconv.Atoi(c.Params.Get("offset")); c.Method == "getUpdates" && cut.Load() != 0 && int64(off) > cut.Load() {
+			f := telegramtest.ServerError(502)
+			return &f
+		}
+		return nil
+	})
+	id := fake.NewMessage(1, 1, code2+" livro")
+	cut.Store(int64(fake.PushUpdate(tgbotapi.Update{Message: id})))
 	fake.WaitMessages(t, 1, 2)
-	fake.FailAll(&telegramtest.Fault{HTTPStatus: 502, Body: "bad gateway"})
 	h.stop()
-	fake.FailAll(nil)
-	if fake.ConfirmedOffset() > id {
+	if fake.ConfirmedOffset() > int(cut.Load()) {
 		t.Fatalf("test setup: offset %d already confirmed", fake.ConfirmedOffset())
 	}
+	cut.Store(0)
 
 	h = startBot(t, fake, db)
 	list := h.say(1, "/pacotes")
@@ -384,10 +395,13 @@ func TestStopMidPollIsQuickAndConfirms(t *testing.T) {
 	}
 }
 
+// TestStopFinishesUpdateInHand stops the bot while a reply is on its
+// way: every update the bot took has its reply delivered, the offset
+// confirmed is right after the last one taken, and whatever was left
+// over is handled after a restart, once.
 func TestStopFinishesUpdateInHand(t *testing.T) {
 	h := newHarness(t)
-	h.fake.SetLatency(400 * time.Millisecond) // slow replies
-	// Wait until the reply to the first update is on its way, then stop.
+	h.fake.SetLatency(300 * time.Millisecond) // slow replies
 	started := make(chan struct{}, 10)
 	h.fake.AddRule(func(c *telegramtest.Call) *telegramtest.Fault {
 		if c.Method == "sendMessage" {
@@ -395,26 +409,35 @@ func TestStopFinishesUpdateInHand(t *testing.T) {
 		}
 		return nil
 	})
-	id := h.fake.PushMessage(1, 0, code1+" tênis")
-	id2 := h.fake.PushMessage(1, 0, code2+" livro")
+	var ids []int
+	for i, c := range []string{code1, code2, code3} {
+		ids = append(ids, h.fake.PushMessage(1, 0, fmt.Sprintf("%s item %d", c, i)))
+	}
 	select {
 	case <-started:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the bot never replied")
 	}
 	h.stop()
+	ps, _ := store.Open(t.Context(), h.dbPath)
+	saved, _ := ps.Packages(t.Context(), 1)
+	ps.Close()
 	msgs := h.fake.Messages(1)
-	_ = id
-	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, code1) {
-		t.Fatalf("after stop: %d replies, want the one in hand", len(msgs))
+	if len(saved) == 0 || len(msgs) != len(saved) {
+		t.Fatalf("after stop: %d codes saved, %d replies; want every handled update answered", len(saved), len(msgs))
 	}
-	// The update left over is confirmed as not handled: it comes back.
-	if got := h.fake.ConfirmedOffset(); got != id2 {
-		t.Fatalf("confirmed offset %d, want %d (the first update only)", got, id2)
+	if got, want := h.fake.ConfirmedOffset(), ids[len(saved)-1]+1; got != want {
+		t.Fatalf("confirmed offset %d, want %d (right after the %d handled)", got, want, len(saved))
 	}
 	h2 := startBot(t, h.fake, h.dbPath)
-	h2.fake.WaitMessages(t, 1, 2)
-	mustContain(t, h.fake.Messages(1)[1].Text, code2)
+	msgs = h2.fake.WaitMessages(t, 1, 3)
+	time.Sleep(100 * time.Millisecond)
+	if n := len(h.fake.Messages(1)); n != 3 {
+		t.Fatalf("%d replies in all, want 3", n)
+	}
+	for i, c := range []string{code1, code2, code3} {
+		mustContain(t, msgs[i].Text, c)
+	}
 }
 
 func TestMalformedUpdates(t *testing.T) {

@@ -40,10 +40,10 @@ func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 			return
 		}
 		b.log.Info("chat data deleted on request", slog.Int64("chat_id", chat.ID), slog.Int("codes", n))
-		b.edit(chat.ID, q.Message.MessageID, eraseDoneText(n))
+		b.edit(ctx, chat.ID, q.Message.MessageID, eraseDoneText(n))
 		toast = "Dados apagados"
 	case data == cbEraseNo:
-		b.edit(chat.ID, q.Message.MessageID, eraseNo)
+		b.edit(ctx, chat.ID, q.Message.MessageID, eraseNo)
 	default:
 		toast = staleButton
 	}
@@ -58,13 +58,15 @@ func (b *Bot) answer(id, text string) {
 	}
 }
 
-func (b *Bot) edit(chatID int64, msgID int, html string) {
+func (b *Bot) edit(ctx context.Context, chatID int64, msgID int, html string) {
 	e := tgbotapi.NewEditMessageText(chatID, msgID, html)
 	e.ParseMode = tgbotapi.ModeHTML
 	e.DisableWebPagePreview = true
-	if _, err := b.api.Send(e); err != nil && telegram.ClassOf(err) != telegram.NotModified {
-		b.log.Warn("editing a message failed", slog.Int64("chat_id", chatID), slog.Any("error", err))
-	}
+	b.onChat(chatID, func() {
+		if _, err := b.api.Send(e); err != nil && telegram.ClassOf(err) != telegram.NotModified {
+			b.log.Warn("editing a message failed", slog.Int64("chat_id", chatID), slog.Any("error", err))
+		}
+	})
 }
 
 func (b *Bot) showHistory(ctx context.Context, chat *tgbotapi.Chat, code string) string {
@@ -134,7 +136,9 @@ func (b *Bot) dropButtons(q *tgbotapi.CallbackQuery, code string) {
 		rows = [][]tgbotapi.InlineKeyboardButton{}
 	}
 	e := tgbotapi.NewEditMessageReplyMarkup(m.Chat.ID, m.MessageID, tgbotapi.InlineKeyboardMarkup{InlineKeyboard: rows})
-	if _, err := b.api.Send(e); err != nil && telegram.ClassOf(err) != telegram.NotModified {
-		b.log.Warn("editing the list's buttons failed", slog.Int64("chat_id", m.Chat.ID), slog.Any("error", err))
-	}
+	b.onChat(m.Chat.ID, func() {
+		if _, err := b.api.Send(e); err != nil && telegram.ClassOf(err) != telegram.NotModified {
+			b.log.Warn("editing the list's buttons failed", slog.Int64("chat_id", m.Chat.ID), slog.Any("error", err))
+		}
+	})
 }

@@ -54,7 +54,15 @@ func (b *Bot) sendGIFs(ctx context.Context, chatID int64) {
 	}
 }
 
-func (b *Bot) sendAnimation(ctx context.Context, chatID int64, g gifs.GIF, fileID, caption string) (tgbotapi.Message, bool, error) {
+// sendAnimation sends one animation in the chat's order and waits for
+// Telegram's answer (the file_id of an upload is needed).
+func (b *Bot) sendAnimation(ctx context.Context, chatID int64, g gifs.GIF, fileID, caption string) (m tgbotapi.Message, ok bool, err error) {
+	ctx = jobContext(ctx)
+	b.onChatWait(chatID, func() { m, ok, err = b.sendAnimationNow(ctx, chatID, g, fileID, caption) })
+	return m, ok, err
+}
+
+func (b *Bot) sendAnimationNow(ctx context.Context, chatID int64, g gifs.GIF, fileID, caption string) (tgbotapi.Message, bool, error) {
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		var file tgbotapi.RequestFileData = tgbotapi.FileBytes{Name: g.Name, Bytes: g.Data}

@@ -23,7 +23,7 @@ const (
 )
 
 // maxRetryAfter is the longest a reply waits on a 429 before giving up.
-const maxRetryAfter = 5 * time.Second
+const maxRetryAfter = 3 * time.Second
 
 func chatRef(c *tgbotapi.Chat) store.ChatRef {
 	title := c.Title
@@ -296,10 +296,16 @@ func (b *Bot) onMyChatMember(ctx context.Context, u *tgbotapi.ChatMemberUpdated)
 	}
 }
 
-// reply sends an HTML message, handling what Telegram may answer: a 429
-// waits and retries, a migrated group is moved and the reply follows it,
-// a blocked chat is paused.
-func (b *Bot) reply(ctx context.Context, chatID int64, html string, markup any) (tgbotapi.Message, bool) {
+// reply queues an HTML message to chatID behind the chat's earlier ones.
+// What Telegram answers is handled there: a 429 waits and retries, a
+// migrated group is moved and the reply follows it, a blocked chat is
+// paused.
+func (b *Bot) reply(ctx context.Context, chatID int64, html string, markup any) {
+	ctx = jobContext(ctx)
+	b.onChat(chatID, func() { b.sendNow(ctx, chatID, html, markup) })
+}
+
+func (b *Bot) sendNow(ctx context.Context, chatID int64, html string, markup any) {
 	for attempt := 0; attempt < 3; attempt++ {
 		m := tgbotapi.NewMessage(chatID, html)
 		m.ParseMode = tgbotapi.ModeHTML
@@ -307,15 +313,11 @@ func (b *Bot) reply(ctx context.Context, chatID int64, html string, markup any) 
 		if markup != nil {
 			m.ReplyMarkup = markup
 		}
-		sent, err := b.api.Send(m)
-		if err == nil {
-			return sent, true
-		}
-		if !b.retryable(ctx, chatID, err, &chatID) {
-			return sent, false
+		_, err := b.api.Send(m)
+		if err == nil || !b.retryable(ctx, chatID, err, &chatID) {
+			return
 		}
 	}
-	return tgbotapi.Message{}, false
 }
 
 // retryable acts on a failed send and says whether to try again (with

@@ -36,7 +36,7 @@ func newHarness(t testing.TB, opts ...option) *harness {
 // startBot starts a bot on dbPath against fake; stopped at test end.
 func startBot(t testing.TB, fake *telegramtest.Server, dbPath string, opts ...option) *harness {
 	t.Helper()
-	st, err := store.Open(context.Background(), dbPath)
+	st, err := store.Open(context.Background(), dbPath, store.ManualCheckpoint())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,8 @@ func (h *harness) stop() time.Duration {
 func (h *harness) say(chat int64, text string) telegramtest.Call {
 	h.t.Helper()
 	before := len(h.fake.Messages(chat))
-	h.fake.PushMessage(chat, 0, text)
+	id := h.fake.PushMessage(chat, 0, text)
+	h.waitHandled(id)
 	return h.fake.WaitMessage(h.t, chat, before)
 }
 
@@ -114,6 +115,13 @@ func (h *harness) sayAll(chat int64, text string) []telegramtest.Call {
 func (h *harness) waitHandled(id int) {
 	h.t.Helper()
 	h.fake.WaitOffset(h.t, id+1)
+	deadline := time.Now().Add(telegramtest.WaitTimeout)
+	for h.b.Pending() > 0 {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%d replies still queued after %v", h.b.Pending(), telegramtest.WaitTimeout)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func mustContain(t testing.TB, got string, wants ...string) {

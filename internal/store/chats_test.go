@@ -121,3 +121,30 @@ func TestDeleteChatData(t *testing.T) {
 		}
 	}
 }
+
+func TestManualCheckpoint(t *testing.T) {
+	path := t.TempDir() + "/m.db"
+	s, err := Open(t.Context(), path, ManualCheckpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var n int
+	if err := s.db.QueryRow("PRAGMA wal_autocheckpoint").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("wal_autocheckpoint = %d, %v; want 0", n, err)
+	}
+	for i := 0; i < 50; i++ {
+		s.AddPackages(t.Context(), ChatRef{ID: int64(i + 1)}, items("QQ850419295BR", "x"), 10)
+	}
+	var busy, logFrames, done int
+	if err := s.db.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &done); err != nil || logFrames == 0 || done != logFrames {
+		t.Fatalf("checkpoint: busy %d, frames %d, checkpointed %d, %v", busy, logFrames, done, err)
+	}
+	if err := s.Checkpoint(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	plain := mustOpen(t, "")
+	if err := plain.db.QueryRow("PRAGMA wal_autocheckpoint").Scan(&n); err != nil || n != 1000 {
+		t.Fatalf("default wal_autocheckpoint = %d, want 1000", n)
+	}
+}

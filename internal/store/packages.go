@@ -49,27 +49,42 @@ func (r AddResult) Accepted() []PackageItem {
 // new non-empty description is renamed. The chat is created or
 // un-paused. A parcel that had expired starts over as new.
 func (s *Store) AddPackages(ctx context.Context, chat ChatRef, items []PackageItem, max int) (AddResult, error) {
+	var st [len(pkAddSQL)]*sql.Stmt
+	for i, q := range pkAddSQL {
+		var err error
+		if st[i], err = s.stmt(ctx, q); err != nil {
+			return AddResult{}, fmt.Errorf("store: add packages to chat %d: %w", chat.ID, err)
+		}
+	}
+	kind := chat.Kind
+	if kind == "" {
+		kind = "private"
+	}
 	var res AddResult
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res = AddResult{}
+		var t [len(pkAddSQL)]*sql.Stmt
+		for i := range st {
+			t[i] = tx.StmtContext(ctx, st[i])
+		}
 		now := s.unix()
-		if err := chatsUpsert(ctx, tx, chat, now); err != nil {
+		if _, err := t[pkUpsertChat].ExecContext(ctx, chat.ID, kind, chat.Title, now, now); err != nil {
 			return err
 		}
 		var count int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM tracked WHERE chat_id = ?", chat.ID).Scan(&count); err != nil {
+		if err := t[pkCount].QueryRowContext(ctx, chat.ID).Scan(&count); err != nil {
 			return err
 		}
 		for _, it := range items {
 			var old string
-			err := tx.QueryRowContext(ctx, "SELECT description FROM tracked WHERE chat_id = ? AND code = ?", chat.ID, it.Code).Scan(&old)
+			err := t[pkDescription].QueryRowContext(ctx, chat.ID, it.Code).Scan(&old)
 			switch {
 			case err == nil:
 				if it.Description == "" || it.Description == old {
 					res.Kept = append(res.Kept, PackageItem{it.Code, old})
 					continue
 				}
-				if _, err := tx.ExecContext(ctx, "UPDATE tracked SET description = ? WHERE chat_id = ? AND code = ?", it.Description, chat.ID, it.Code); err != nil {
+				if _, err := t[pkRename].ExecContext(ctx, it.Description, chat.ID, it.Code); err != nil {
 					return err
 				}
 				res.Renamed = append(res.Renamed, it)
@@ -81,13 +96,10 @@ func (s *Store) AddPackages(ctx context.Context, chat ChatRef, items []PackageIt
 				res.OverCap = append(res.OverCap, it.Code)
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO parcels (code, created_at) VALUES (?, ?)
-				ON CONFLICT (code) DO UPDATE SET state = 'new', next_pass = 0, misses = 0
-				WHERE parcels.state = 'expired'`, it.Code, now); err != nil {
+			if _, err := t[pkInsertParcel].ExecContext(ctx, it.Code, now); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, "INSERT INTO tracked (chat_id, code, description, added_at) VALUES (?, ?, ?, ?)",
-				chat.ID, it.Code, it.Description, now); err != nil {
+			if _, err := t[pkInsertTracked].ExecContext(ctx, chat.ID, it.Code, it.Description, now); err != nil {
 				return err
 			}
 			count++
@@ -99,6 +111,28 @@ func (s *Store) AddPackages(ctx context.Context, chat ChatRef, items []PackageIt
 		return AddResult{}, fmt.Errorf("store: add packages to chat %d: %w", chat.ID, err)
 	}
 	return res, nil
+}
+
+// Statements of AddPackages, prepared once (it runs for every message
+// with codes).
+const (
+	pkUpsertChat = iota
+	pkCount
+	pkDescription
+	pkRename
+	pkInsertParcel
+	pkInsertTracked
+)
+
+var pkAddSQL = [...]string{
+	pkUpsertChat:  chatsUpsertSQL,
+	pkCount:       "SELECT count(*) FROM tracked WHERE chat_id = ?",
+	pkDescription: "SELECT description FROM tracked WHERE chat_id = ? AND code = ?",
+	pkRename:      "UPDATE tracked SET description = ? WHERE chat_id = ? AND code = ?",
+	pkInsertParcel: `INSERT INTO parcels (code, created_at) VALUES (?, ?)
+		ON CONFLICT (code) DO UPDATE SET state = 'new', next_pass = 0, misses = 0
+		WHERE parcels.state = 'expired'`,
+	pkInsertTracked: "INSERT INTO tracked (chat_id, code, description, added_at) VALUES (?, ?, ?, ?)",
 }
 
 // RemovePackage stops chat from tracking code; false if it did not.

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -37,13 +38,54 @@ const BusyTimeout = 10 * time.Second
 
 // Store is the SQLite database. It is safe for concurrent use.
 type Store struct {
-	db  *sql.DB
-	now func() time.Time
+	db    *sql.DB
+	now   func() time.Time
+	stmts sync.Map // query → *sql.Stmt, see stmt
+}
+
+// Option tunes Open.
+type Option func(*openOptions)
+
+type openOptions struct {
+	driver string
+}
+
+// driverManualCheckpoint is go-sqlite3 with SQLite's automatic WAL
+// checkpoint turned off on every connection.
+const driverManualCheckpoint = "sqlite3_rastreio_manual_checkpoint"
+
+func init() {
+	sql.Register(driverManualCheckpoint, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			_, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil)
+			return err
+		},
+	})
+}
+
+// ManualCheckpoint turns off SQLite's automatic checkpoint on this
+// process's connections: the caller runs Checkpoint itself, off its hot
+// path (by default the commit that crosses 1000 WAL pages copies them
+// back and fsyncs, stalling that one writer for milliseconds). The other
+// process keeps checkpointing automatically.
+func ManualCheckpoint() Option { return func(o *openOptions) { o.driver = driverManualCheckpoint } }
+
+// Checkpoint copies what it can of the WAL back into the database
+// without waiting for readers or writers (PRAGMA wal_checkpoint(PASSIVE)).
+func (s *Store) Checkpoint(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+		return fmt.Errorf("store: checkpoint: %w", err)
+	}
+	return nil
 }
 
 // Open opens (creating if needed) the database at path, checks that WAL
 // is on and applies pending migrations.
-func Open(ctx context.Context, path string) (*Store, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	o := openOptions{driver: "sqlite3"}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -55,7 +97,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
 	dsn := (&url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}).String()
-	db, err := sql.Open("sqlite3", dsn)
+	db, err := sql.Open(o.driver, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -82,7 +124,31 @@ func (s *Store) init(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
+
+// stmt returns q prepared once for the pool (database/sql prepares it on
+// each connection the first time that connection runs it), so hot paths
+// skip SQLite's parser. Inside a transaction use tx.StmtContext on it.
+func (s *Store) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if v, ok := s.stmts.Load(q); ok {
+		return v.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if v, loaded := s.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return v.(*sql.Stmt), nil
+	}
+	return st, nil
+}
 
 // DB exposes the pool for tests and benchmarks in other packages.
 func (s *Store) DB() *sql.DB { return s.db }
@@ -202,9 +268,10 @@ func (s *Store) Meta(ctx context.Context, key string) (string, error) {
 
 // SetMeta stores value under key.
 func (s *Store) SetMeta(ctx context.Context, key, value string) error {
-	_, err := s.db.ExecContext(ctx,
-		"INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-		key, value)
+	st, err := s.stmt(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+	if err == nil {
+		_, err = st.ExecContext(ctx, key, value)
+	}
 	if err != nil {
 		return fmt.Errorf("store: set meta %s: %w", key, err)
 	}

@@ -1,0 +1,115 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Replies go out on a few sender goroutines, each owning a share of the
+// chats, so one chat's messages keep their order while the update loop
+// moves on to the next update (and a slow chat does not hold the others).
+// The loop still does every database write itself, in update order.
+
+const (
+	senderShards = 8
+	senderQueue  = 256
+	// drainTimeout bounds how long a stop waits for queued replies.
+	drainTimeout = 3 * time.Second
+)
+
+type senders struct {
+	queues    []chan func()
+	wg        sync.WaitGroup
+	dropAfter atomic.Int64 // unix nanoseconds; 0 while running
+	dropped   atomic.Int64
+}
+
+func startSenders() *senders {
+	s := &senders{queues: make([]chan func(), senderShards)}
+	for i := range s.queues {
+		ch := make(chan func(), senderQueue)
+		s.queues[i] = ch
+		s.wg.Go(func() {
+			for job := range ch {
+				job()
+			}
+		})
+	}
+	return s
+}
+
+// stop lets the queued replies go out (for at most drainTimeout) and
+// waits for the senders.
+// late reports (and counts) a job found in the queue after the drain
+// deadline of a stop.
+func (s *senders) late() bool {
+	if d := s.dropAfter.Load(); d != 0 && time.Now().UnixNano() > d {
+		s.dropped.Add(1)
+		return true
+	}
+	return false
+}
+
+func (s *senders) stop() int64 {
+	s.dropAfter.Store(time.Now().Add(drainTimeout).UnixNano())
+	for _, ch := range s.queues {
+		close(ch)
+	}
+	s.wg.Wait()
+	return s.dropped.Load()
+}
+
+func shard(chatID int64) int {
+	u := uint64(chatID)
+	u ^= u >> 33
+	u *= 0xff51afd7ed558ccd
+	u ^= u >> 33
+	return int(u % senderShards)
+}
+
+// onChat runs fn in chat's order: on its sender while Run runs, inline
+// otherwise (HandleUpdate called alone).
+func (b *Bot) onChat(chatID int64, fn func()) {
+	s := b.senders.Load()
+	if s == nil {
+		fn()
+		return
+	}
+	b.pending.Add(1)
+	s.queues[shard(chatID)] <- func() {
+		defer b.pending.Add(-1)
+		if !s.late() {
+			fn()
+		}
+	}
+}
+
+// Pending is how many replies are queued or being sent.
+func (b *Bot) Pending() int64 { return b.pending.Load() }
+
+// onChatWait runs fn in chat's order and waits for it.
+func (b *Bot) onChatWait(chatID int64, fn func()) {
+	done := make(chan struct{})
+	b.onChat(chatID, func() {
+		defer close(done)
+		fn()
+	})
+	<-done
+}
+
+// jobContext detaches a queued job from the update's context (which ends
+// when the handler returns), keeping its values.
+func jobContext(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
+func (b *Bot) stopSenders() {
+	s := b.senders.Swap(nil)
+	if s == nil {
+		return
+	}
+	if n := s.stop(); n > 0 {
+		b.log.Warn("replies dropped at stop: Telegram too slow", slog.Int64("replies", n))
+	}
+}
