@@ -348,9 +348,10 @@ func LoadTracker(getenv Getenv) (Tracker, error) {
 	if c.Common, err = l.common(); err != nil {
 		return c, err
 	}
-	if c.Telegram, err = l.telegram(); err != nil {
-		return c, err
-	}
+	// The Telegram token is checked after the providers: a tracker with
+	// nothing set first learns which provider settings it needs.
+	tgErr := error(nil)
+	c.Telegram, tgErr = l.telegram()
 
 	// Correios (official API).
 	if c.Correios.URL, err = l.baseURL("CORREIOS_API_URL", DefaultCorreiosURL); err != nil {
@@ -393,6 +394,9 @@ func LoadTracker(getenv Getenv) (Tracker, error) {
 	}
 	if c.Providers, err = l.providers(configured); err != nil {
 		return c, err
+	}
+	if tgErr != nil {
+		return c, tgErr
 	}
 	for _, p := range c.Providers {
 		if configured[p] {

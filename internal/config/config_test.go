@@ -186,3 +186,12 @@ func TestSecretNeverPrints(t *testing.T) {
 		t.Fatalf("secret logged: %s", b.String())
 	}
 }
+
+// With nothing set, the tracker names the provider settings first (the
+// operator's first step), then the token.
+func TestTrackerNothingSetNamesProviders(t *testing.T) {
+	_, err := LoadTracker(env())
+	wantVar(t, err, "CORREIOS_USER")
+	_, err = LoadTracker(env("SITERASTREIO_API_KEY", "k"))
+	wantVar(t, err, "TELEGRAM_BOT_TOKEN")
+}
