@@ -92,7 +92,9 @@ type Client struct {
 	expires   time.Time
 	loaded    bool  // the store was consulted
 	fetched   bool  // a token was requested during this client's life
+	renewed   bool  // a rejected token was replaced during this client's life
 	fresh     bool  // the current token was issued during this client's life
+	proven    bool  // the current token was accepted by a tracking request
 	tokenErr  error // a failed token request, repeated to every caller
 	failures  atomic.Int32
 	lastErr   atomic.Pointer[error]
@@ -209,6 +211,9 @@ func (c *Client) Track(ctx context.Context, codes []string) (map[string]tracking
 		if err != nil {
 			return nil, err
 		}
+		if res.Status != http.StatusUnauthorized && res.Status != http.StatusForbidden {
+			c.accepted(tok)
+		}
 		switch {
 		case res.Status == http.StatusOK:
 			out, err := ParseResponse(res.Body, codes)
@@ -264,27 +269,48 @@ func (c *Client) token(ctx context.Context) (string, error) {
 		c.loaded = true
 		user, tok, exp, err := c.cfg.Tokens.Token(ctx, ProviderName)
 		if err == nil && user == c.identity && tok != "" && c.valid(exp) {
-			c.tok, c.expires, c.fresh = tok, exp, false
+			c.tok, c.expires, c.fresh, c.proven = tok, exp, false, false
 			return tok, nil
 		}
 	}
 	return c.fetchLocked(ctx)
 }
 
-// renew replaces a token the API rejected. If another caller already
-// replaced it, the new one is returned; a token issued during this
-// client's life that is rejected means the credentials do not work.
+// renew replaces a token the API rejected, once in the client's life. If
+// another caller already replaced it, the new one is returned. A token
+// issued during this client's life and rejected before any request
+// accepted it means the credentials do not work here (for instance a
+// token of the other environment): ErrAuth, no second token request.
 func (c *Client) renew(ctx context.Context, rejected string) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.tok != rejected && c.tok != "" {
 		return c.tok, nil
 	}
-	if c.fresh {
-		return "", fmt.Errorf("correios: a token just issued was rejected: %w", tracking.ErrAuth)
+	if c.tokenErr != nil {
+		return "", c.tokenErr
 	}
+	if c.fresh && !c.proven {
+		c.tokenErr = fmt.Errorf("correios: a token just issued was rejected: %w", tracking.ErrAuth)
+		return "", c.tokenErr
+	}
+	if c.renewed {
+		c.tokenErr = fmt.Errorf("correios: token rejected again after a renewal this pass: %w", tracking.ErrAuth)
+		return "", c.tokenErr
+	}
+	c.renewed = true
+	c.fetched = false // the renewal is this pass's one extra token request
 	c.tok = ""
 	return c.fetchLocked(ctx)
+}
+
+// accepted notes that tok worked for a tracking request.
+func (c *Client) accepted(tok string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tok == tok {
+		c.proven = true
+	}
 }
 
 func (c *Client) valid(exp time.Time) bool { return c.now().Add(TokenMargin).Before(exp) }
@@ -350,7 +376,7 @@ func (c *Client) fetchLocked(ctx context.Context) (string, error) {
 			exp = c.now().Add(time.Hour)
 		}
 	}
-	c.tok, c.expires, c.fresh = tr.Token, exp, true
+	c.tok, c.expires, c.fresh, c.proven = tr.Token, exp, true, false
 	if c.cfg.Tokens != nil {
 		if err := c.cfg.Tokens.SaveToken(ctx, ProviderName, c.identity, tr.Token, exp); err != nil {
 			c.log.Warn("correios token not cached", slog.Any("error", err))

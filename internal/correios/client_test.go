@@ -312,9 +312,31 @@ func TestExpiredTokenAtFakeRenewsOnce(t *testing.T) {
 	if _, err := c.Track(t.Context(), []string{"QQ850419295BR"}); err != nil {
 		t.Fatal(err)
 	}
+	// The token issued at the start of this pass worked, then expired:
+	// one renewal, the batch retried.
 	srv.ExpireTokens()
-	// The token was issued during this pass: a rejection now means the
-	// credentials do not work here, and no second token is requested.
+	if _, err := c.Track(t.Context(), []string{"QQ850419295BR"}); err != nil {
+		t.Fatalf("after expiry: %v", err)
+	}
+	if n := srv.Stats().TokenRequests; n != 2 {
+		t.Errorf("token requests %d, want 2", n)
+	}
+	// Only once per pass: a second expiry is ErrAuth, no third request.
+	srv.ExpireTokens()
+	if _, err := c.Track(t.Context(), []string{"QQ850419295BR"}); !errors.Is(err, tracking.ErrAuth) {
+		t.Fatalf("second expiry: %v, want ErrAuth", err)
+	}
+	if n := srv.Stats().TokenRequests; n != 2 {
+		t.Errorf("token requests %d, want 2", n)
+	}
+}
+
+func TestFreshTokenRejectedAtOnce(t *testing.T) {
+	// A token just issued and refused by its first tracking request (e.g.
+	// GTW-008, a token of the other environment): ErrAuth, one token request.
+	srv := newFake(t, correiostest.Options{})
+	srv.Fail(correiostest.FaultUnauthorized)
+	c := newClient(t, srv.URL, &memTokens{}, nil)
 	_, err := c.Track(t.Context(), []string{"QQ850419295BR"})
 	if !errors.Is(err, tracking.ErrAuth) {
 		t.Fatalf("err = %v, want ErrAuth", err)
