@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -149,6 +150,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	offset := b.loadOffset(ctx)
 	sent := -1 // the offset the last getUpdates told Telegram
 	failures := 0
+	lastUpdate := b.now()
 	for ctx.Err() == nil {
 		ups, err := b.api.GetUpdates(offset, b.cfg.PollTimeout, AllowedUpdates)
 		if err != nil {
@@ -166,10 +168,18 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		failures = 0
 		sent = offset
-		b.lastPoll.Store(b.now().UnixNano())
+		now := b.now()
+		b.lastPoll.Store(now.UnixNano())
 		if len(ups) == 0 {
+			// Everything below offset is confirmed; after a long quiet
+			// spell ask from Telegram's earliest unconfirmed update, in
+			// case it restarted its update ids lower.
+			if offset > 0 && now.Sub(lastUpdate) > UpdateRetention {
+				offset = 0
+			}
 			continue
 		}
+		lastUpdate = now
 		next := offset
 		for _, u := range ups {
 			if u.UpdateID >= next {
@@ -237,6 +247,15 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
+// UpdateRetention is how long Telegram keeps updates nobody fetched. An
+// offset older than that protects nothing, and after a long quiet spell
+// Telegram may restart update ids lower ("chosen randomly" after a week
+// without updates): then the old offset would hide every new update.
+const UpdateRetention = 24 * time.Hour
+
+// loadOffset returns the stored offset, or 0 when there is none or it is
+// older than UpdateRetention (Telegram confirmed everything before it at
+// the last stop, or has dropped it since).
 func (b *Bot) loadOffset(ctx context.Context) int {
 	v, err := b.st.Meta(ctx, offsetKey+strconv.FormatInt(b.cfg.BotID, 10))
 	if errors.Is(err, store.ErrNotFound) {
@@ -246,14 +265,21 @@ func (b *Bot) loadOffset(ctx context.Context) int {
 		b.log.Error("reading the update offset failed", slog.Any("error", err))
 		return 0
 	}
-	n, _ := strconv.Atoi(v)
+	off, at, _ := strings.Cut(v, " ")
+	n, _ := strconv.Atoi(off)
+	unix, err := strconv.ParseInt(at, 10, 64)
+	if err != nil || b.now().Sub(time.Unix(unix, 0)) > UpdateRetention {
+		return 0
+	}
 	return n
 }
 
+// saveOffset stores off with the time, see loadOffset.
 func (b *Bot) saveOffset(ctx context.Context, off int) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), HandleTimeout)
 	defer cancel()
-	if err := b.st.SetMeta(ctx, offsetKey+strconv.FormatInt(b.cfg.BotID, 10), strconv.Itoa(off)); err != nil {
+	v := strconv.Itoa(off) + " " + strconv.FormatInt(b.now().Unix(), 10)
+	if err := b.st.SetMeta(ctx, offsetKey+strconv.FormatInt(b.cfg.BotID, 10), v); err != nil {
 		b.log.Error("saving the update offset failed", slog.Any("error", err), slog.Int("offset", off))
 	}
 }

@@ -668,3 +668,66 @@ func TestMyChatMemberAddedToGroup(t *testing.T) {
 		t.Fatalf("group chat = %+v, %v", c, err)
 	}
 }
+
+// skewClock is time.Now moved forward by a settable amount.
+type skewClock struct{ skew atomic.Int64 }
+
+func (c *skewClock) now() time.Time      { return time.Now().Add(time.Duration(c.skew.Load())) }
+func (c *skewClock) add(d time.Duration) { c.skew.Add(int64(d)) }
+
+func TestQuietSpellUpdateIDsRestartLower(t *testing.T) {
+	var clock skewClock
+	h := newHarness(t, func(c *bot.Config) { c.Now = clock.now; c.PollTimeout = 1 })
+	h.fake.SetMaxPollWait(20 * time.Millisecond)
+	h.say(1, "/ajuda")
+	clock.add(bot.UpdateRetention + time.Hour)
+	// After an empty poll the bot asks from Telegram's earliest
+	// unconfirmed update; Telegram then restarts its ids lower.
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	err := h.fake.Wait(ctx, func(calls []telegramtest.Call) bool {
+		c := calls[len(calls)-1]
+		return c.Method == "getUpdates" && c.Params.Get("offset") == ""
+	})
+	if err != nil {
+		t.Fatal("the bot kept its old offset after a quiet day")
+	}
+	before := len(h.fake.Messages(1))
+	h.fake.PushUpdate(tgbotapi.Update{UpdateID: 7, Message: h.fake.NewMessage(1, 1, "/ajuda")})
+	mustContain(t, h.fake.WaitMessage(t, 1, before).Text, "/pacotes")
+}
+
+func TestStaleStoredOffsetIgnored(t *testing.T) {
+	fake := telegramtest.New(t)
+	db := t.TempDir() + "/r.db"
+	st, err := store.Open(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := fmt.Sprintf("bot_update_offset:%d", telegramtest.BotID)
+	old := time.Now().Add(-bot.UpdateRetention - time.Hour).Unix()
+	st.SetMeta(t.Context(), key, fmt.Sprintf("5000 %d", old))
+	st.Close()
+	h := startBot(t, fake, db)
+	mustContain(t, h.say(1, "/ajuda").Text, "/pacotes") // update id 1000 < 5000
+}
+
+func TestHealthyFollowsPolls(t *testing.T) {
+	var clock skewClock
+	h := newHarness(t, func(c *bot.Config) { c.Now = clock.now; c.PollTimeout = 1 })
+	h.fake.WaitCalls(t, "getUpdates", 1)
+	if !h.b.Healthy() {
+		t.Fatal("not healthy right after a poll")
+	}
+	h.fake.FailAll(&telegramtest.Fault{HTTPStatus: 502, Body: "down"})
+	time.Sleep(50 * time.Millisecond)
+	clock.add(2 * time.Minute)
+	if h.b.Healthy() {
+		t.Fatal("healthy two minutes after the last successful poll")
+	}
+	h.fake.FailAll(nil)
+	h.say(1, "/ajuda")
+	if !h.b.Healthy() {
+		t.Fatal("not healthy again after polls resumed")
+	}
+}
