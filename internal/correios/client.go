@@ -81,7 +81,7 @@ type Config struct {
 type Client struct {
 	cfg      Config
 	base     string
-	identity string // whose token: user, host and postcard (never the access code)
+	identity string // whose token: CORREIOS_USER (a token of another user is ignored)
 	hc       *http.Client
 	limiter  *rate.Limiter
 	log      *slog.Logger
@@ -138,13 +138,10 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		cfg:      cfg,
 		base:     strings.TrimRight(cfg.BaseURL, "/"),
-		identity: cfg.User + "@" + u.Host,
+		identity: cfg.User,
 		hc:       cfg.HTTPClient,
 		log:      cfg.Logger,
 		now:      cfg.Now,
-	}
-	if cfg.Postcard != "" {
-		c.identity += "#" + cfg.Postcard
 	}
 	if c.hc == nil {
 		c.hc = &http.Client{Timeout: cfg.RequestTimeout}
