@@ -56,7 +56,7 @@ func (b *Bot) onMessage(ctx context.Context, m *tgbotapi.Message, edited bool) {
 	}
 	if b.addedToGroup(m) {
 		b.touch(ctx, chat)
-		b.reply(ctx, chat.ID, groupWelcomeText(), nil)
+		b.reply(ctx, chat.ID, groupWelcomeText(b.cfg.Providers), nil)
 		return
 	}
 	if m.LeftChatMember != nil || len(m.NewChatMembers) > 0 || m.GroupChatCreated || m.SuperGroupChatCreated {
@@ -145,7 +145,7 @@ func (b *Bot) onCommand(ctx context.Context, m *tgbotapi.Message, text string) {
 		}
 		b.touch(ctx, chat)
 		if isGroup(chat) {
-			b.reply(ctx, chat.ID, groupWelcomeText(), nil)
+			b.reply(ctx, chat.ID, groupWelcomeText(b.cfg.Providers), nil)
 			return
 		}
 		b.reply(ctx, chat.ID, welcomeText(b.cfg.Providers), nil)

@@ -68,10 +68,12 @@ func welcomeText(providers []string) string {
 		providersText(providers) + ". Para apagar tudo, use /apagar_meus_dados (detalhes em /privacidade)."
 }
 
-func groupWelcomeText() string {
+func groupWelcomeText(providers []string) string {
 	return "👋 Olá, pessoal! Para acompanhar um pacote aqui no grupo, mandem:\n" +
 		"<code>/add " + exampleCode + " descrição</code>\n" +
-		"Eu aviso aqui quando ele se mexer. /pacotes mostra a lista do grupo e /ajuda, os comandos."
+		"Eu aviso aqui quando ele se mexer. /pacotes mostra a lista do grupo e /ajuda, os comandos.\n\n" +
+		"🔒 Guardo só os códigos, as descrições e o número deste grupo; os códigos são consultados em " +
+		providersText(providers) + ". /apagar_meus_dados apaga tudo do grupo (detalhes em /privacidade)."
 }
 
 func helpText() string {

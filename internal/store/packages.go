@@ -166,9 +166,9 @@ func packagesScan(sc interface{ Scan(...any) error }) (Package, error) {
 	return p, nil
 }
 
-// Packages lists the codes chat tracks, oldest first.
+// Packages lists the codes chat tracks in the order they were added.
 func (s *Store) Packages(ctx context.Context, chatID int64) ([]Package, error) {
-	rows, err := s.db.QueryContext(ctx, packagesSelectSQL+" WHERE t.chat_id = ? ORDER BY t.added_at, t.code", chatID)
+	rows, err := s.db.QueryContext(ctx, packagesSelectSQL+" WHERE t.chat_id = ? ORDER BY t.added_at, t.rowid", chatID)
 	if err != nil {
 		return nil, fmt.Errorf("store: packages of chat %d: %w", chatID, err)
 	}

@@ -72,19 +72,9 @@ func TestAddPackagesAddRenameKeepCap(t *testing.T) {
 			t.Fatalf("new parcel has times: %+v", p)
 		}
 	}
-	want := []string{"QH991577104BR=<b>&/new", "QQ850419295BR=tênis azul/new", "LE449872154SE=/new"}
-	// Same added_at second: ordered by code within it.
-	if len(got) != 3 {
-		t.Fatalf("Packages = %v, want %v", got, want)
-	}
-	for _, w := range want {
-		found := false
-		for _, g := range got {
-			found = found || g == w
-		}
-		if !found {
-			t.Fatalf("Packages = %v, want %v", got, want)
-		}
+	want := []string{"QQ850419295BR=tênis azul/new", "QH991577104BR=<b>&/new", "LE449872154SE=/new"}
+	if !eq(got, want) {
+		t.Fatalf("Packages = %v, want %v (in the order added)", got, want)
 	}
 }
 
