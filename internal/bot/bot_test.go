@@ -731,3 +731,26 @@ func TestHealthyFollowsPolls(t *testing.T) {
 		t.Fatal("not healthy again after polls resumed")
 	}
 }
+
+// panicAPI panics on every send, as a bug in a dependency would.
+type panicAPI struct{ bot.API }
+
+func (p panicAPI) Send(c tgbotapi.Chattable) (tgbotapi.Message, error) { panic("boom") }
+
+func TestPanicsAreContained(t *testing.T) {
+	fake := telegramtest.New(t)
+	h := startBot(t, fake, t.TempDir()+"/r.db", func(c *bot.Config) {
+		c.API = panicAPI{c.API}
+	})
+	// In the loop: the reply panics on its sender; the bot goes on.
+	id := fake.PushMessage(1, 0, "/ajuda")
+	h.waitHandled(id)
+	id = fake.PushMessage(1, 0, code1+" tênis")
+	h.waitHandled(id)
+	if _, err := h.st.TrackedPackage(t.Context(), 1, code1); err != nil {
+		t.Fatalf("the bot stopped handling updates after a panic: %v", err)
+	}
+	// Alone (no loop): the panic is recovered in HandleUpdate.
+	b := bot.New(bot.Config{Store: h.st, API: panicAPI{}})
+	b.HandleUpdate(t.Context(), tgbotapi.Update{Message: fake.NewMessage(2, 2, "/ajuda")})
+}

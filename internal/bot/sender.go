@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,6 +82,11 @@ func (b *Bot) onChat(chatID int64, fn func()) {
 	b.pending.Add(1)
 	s.queues[shard(chatID)] <- func() {
 		defer b.pending.Add(-1)
+		defer func() {
+			if r := recover(); r != nil {
+				b.log.Error("panic sending a reply", slog.Int64("chat_id", chatID), slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+			}
+		}()
 		if !s.late() {
 			fn()
 		}
