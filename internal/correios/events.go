@@ -158,6 +158,15 @@ func NewEvent(codigo, tipo, descricao, detalhe string, at time.Time, u Unit) tra
 // A timestamp carrying its own offset (RFC 3339) keeps it.
 func ParseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
+	if len(s) == 19 && (s[10] == 'T' || s[10] == ' ') {
+		layout := "2006-01-02T15:04:05"
+		if s[10] == ' ' {
+			layout = "2006-01-02 15:04:05"
+		}
+		if t, err := time.ParseInLocation(layout, s, Brasilia); err == nil {
+			return t, nil
+		}
+	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, nil
 	}
@@ -186,6 +195,9 @@ var timeLayouts = []string{
 // fold upper-cases s and strips Portuguese accents ("São Paulo" →
 // "SAO PAULO"), collapsing inner spaces.
 func fold(s string) string {
+	if isFolded(s) {
+		return s // the official API's usual case: no allocation
+	}
 	s = strings.Join(strings.Fields(s), " ")
 	if s == "" {
 		return ""
@@ -199,6 +211,21 @@ func fold(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// isFolded reports whether s is already upper-case ASCII with single
+// inner spaces and none around it.
+func isFolded(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80 || (c >= 'a' && c <= 'z') || c == '\t' || c == '\n' || c == '\r':
+			return false
+		case c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' '):
+			return false
+		}
+	}
+	return true
 }
 
 var unaccent = map[rune]rune{

@@ -25,11 +25,12 @@ var ErrBody = errors.New("correios: unusable response body")
 
 // Object is one tracked object, in the official API's shape or the
 // Correios website's (served by Site Rastreio and PacoteVício): only the
-// fields rastreio uses, decoded leniently.
+// fields rastreio uses, decoded leniently (a field of the wrong type is
+// left empty; an event that cannot be read or dated is skipped).
 type Object struct {
-	CodObjeto string            `json:"codObjeto"`
-	Mensagem  string            `json:"mensagem"`
-	Eventos   []json.RawMessage `json:"eventos"`
+	CodObjeto string      `json:"codObjeto"`
+	Mensagem  string      `json:"mensagem"`
+	Eventos   []wireEvent `json:"eventos"`
 }
 
 type wireEvent struct {
@@ -38,7 +39,7 @@ type wireEvent struct {
 	DtHrCriado flexTime `json:"dtHrCriado"`
 	Descricao  string   `json:"descricao"`
 	Detalhe    string   `json:"detalhe"`
-	Unidade    wireUnit `json:"unidade"`
+	Unidade    wireUnit `json:"unidade"` // PHP writes an empty one as []: left zero
 }
 
 type wireUnit struct {
@@ -47,101 +48,74 @@ type wireUnit struct {
 	Endereco wireEndereco `json:"endereco"`
 }
 
-// UnmarshalJSON ignores a unit that is not an object (PHP encodes an
-// empty one as []).
-func (u *wireUnit) UnmarshalJSON(b []byte) error {
-	if !isObject(b) {
-		return nil
-	}
-	type plain wireUnit
-	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil // lenient: a unit we cannot read is no unit
-	}
-	*u = wireUnit(p)
-	return nil
-}
-
 type wireEndereco struct {
 	Cidade string `json:"cidade"`
 	UF     string `json:"uf"`
 }
 
-func (e *wireEndereco) UnmarshalJSON(b []byte) error {
-	if !isObject(b) {
-		return nil
-	}
-	type plain wireEndereco
-	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil
-	}
-	*e = wireEndereco(p)
-	return nil
+// flexText is a JSON string or number ("01" or 1); null is "". Anything
+// else marks it bad instead of failing the whole body.
+type flexText struct {
+	S   string
+	Bad bool
 }
-
-func isObject(b []byte) bool {
-	b = bytes.TrimSpace(b)
-	return len(b) > 0 && b[0] == '{'
-}
-
-// flexText is a JSON string or number ("01" or 1), null as "".
-type flexText string
 
 func (f *flexText) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
 	case len(b) == 0 || string(b) == "null":
-		*f = ""
+		*f = flexText{}
 	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexText(s)
-	default:
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return fmt.Errorf("not a string or number: %.20s", b)
-		}
-		if i, err := n.Int64(); err == nil {
-			*f = flexText(strconv.FormatInt(i, 10))
+		s, ok := jsonString(b)
+		*f = flexText{S: s, Bad: !ok}
+	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
+		if i, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+			*f = flexText{S: strconv.FormatInt(i, 10)}
 		} else {
-			*f = flexText(n.String())
+			*f = flexText{S: string(b)}
 		}
+	default:
+		*f = flexText{Bad: true}
 	}
 	return nil
 }
 
 // flexTime is a timestamp written as a string ("2022-03-11T17:03:00") or
 // as PHP's DateTime object ({"date":"2025-03-03 23:30:03.000000",
-// "timezone_type":3,"timezone":"America/Sao_Paulo"}). Kept raw; parsed
-// by eventTime.
+// "timezone_type":3,"timezone":"America/Sao_Paulo"}), kept raw for
+// ParseTime. Anything else leaves it empty (the event is skipped).
 type flexTime string
 
 func (f *flexTime) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
+	*f = ""
 	switch {
-	case len(b) == 0 || string(b) == "null":
-		*f = ""
-	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+	case len(b) > 0 && b[0] == '"':
+		if s, ok := jsonString(b); ok {
+			*f = flexTime(s)
 		}
-		*f = flexTime(s)
-	case b[0] == '{':
+	case len(b) > 0 && b[0] == '{':
 		var o struct {
 			Date string `json:"date"`
 		}
-		if err := json.Unmarshal(b, &o); err != nil {
-			return err
+		if json.Unmarshal(b, &o) == nil {
+			*f = flexTime(o.Date)
 		}
-		*f = flexTime(o.Date)
-	default:
-		return fmt.Errorf("timestamp is neither string nor object: %.20s", b)
 	}
 	return nil
+}
+
+// jsonString decodes a JSON string literal, without the decoder for the
+// common case of no escapes.
+func jsonString(b []byte) (string, bool) {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 {
+		return string(b[1 : len(b)-1]), true
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return "", false
+	}
+	return s, true
 }
 
 // Result converts the object into the provider-neutral result. ok is
@@ -175,11 +149,8 @@ func (o Object) events() []tracking.Event {
 	out := make([]tracking.Event, 0, len(o.Eventos))
 	seen := make(map[string]bool, len(o.Eventos))
 	for i := len(o.Eventos) - 1; i >= 0; i-- {
-		var w wireEvent
-		if err := json.Unmarshal(o.Eventos[i], &w); err != nil {
-			continue
-		}
-		if strings.TrimSpace(w.Codigo) == "" {
+		w := &o.Eventos[i]
+		if strings.TrimSpace(w.Codigo) == "" || w.Tipo.Bad {
 			continue
 		}
 		at, err := ParseTime(string(w.DtHrCriado))
@@ -187,12 +158,12 @@ func (o Object) events() []tracking.Event {
 			continue
 		}
 		u := Unit{
-			CodSro: string(w.Unidade.CodSro),
+			CodSro: w.Unidade.CodSro.S,
 			Nome:   w.Unidade.Nome,
 			Cidade: w.Unidade.Endereco.Cidade,
 			UF:     w.Unidade.Endereco.UF,
 		}
-		e := NewEvent(w.Codigo, string(w.Tipo), w.Descricao, w.Detalhe, at, u)
+		e := NewEvent(w.Codigo, w.Tipo.S, w.Descricao, w.Detalhe, at, u)
 		if seen[e.Key] {
 			continue
 		}
@@ -204,7 +175,7 @@ func (o Object) events() []tracking.Event {
 }
 
 type wireResponse struct {
-	Objetos []json.RawMessage `json:"objetos"`
+	Objetos []Object `json:"objetos"`
 }
 
 // ParseResponse reads a tracking response body of the official API and
@@ -214,7 +185,7 @@ type wireResponse struct {
 // answer. A body that is not a tracking response is ErrBody.
 func ParseResponse(body []byte, requested []string) (map[string]tracking.Result, error) {
 	var w wireResponse
-	if err := json.Unmarshal(body, &w); err != nil {
+	if err := Decode(body, &w); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBody, err)
 	}
 	if w.Objetos == nil {
@@ -225,11 +196,7 @@ func ParseResponse(body []byte, requested []string) (map[string]tracking.Result,
 		want[normCode(c)] = c
 	}
 	out := make(map[string]tracking.Result, len(requested))
-	for _, raw := range w.Objetos {
-		var o Object
-		if err := json.Unmarshal(raw, &o); err != nil {
-			continue
-		}
+	for _, o := range w.Objetos {
 		code, asked := want[normCode(o.CodObjeto)]
 		if !asked {
 			continue
@@ -245,3 +212,15 @@ func ParseResponse(body []byte, requested []string) (map[string]tracking.Result,
 }
 
 func normCode(c string) string { return strings.ToUpper(strings.TrimSpace(c)) }
+
+// Decode unmarshals body into v leniently: a value of the wrong type
+// leaves its field empty (encoding/json skips it and goes on); only a body
+// that is not JSON is an error.
+func Decode(body []byte, v any) error {
+	err := json.Unmarshal(body, v)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return nil
+	}
+	return err
+}

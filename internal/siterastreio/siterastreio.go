@@ -305,7 +305,7 @@ func ParseObject(inner string) (tracking.Result, bool) {
 		return tracking.Result{Status: tracking.NotYet}, true
 	}
 	var w website
-	if err := json.Unmarshal([]byte(inner), &w); err != nil {
+	if err := correios.Decode([]byte(inner), &w); err != nil {
 		return tracking.Result{}, false
 	}
 	if r, ok := w.Object.Result(); ok {
