@@ -69,7 +69,9 @@ func checkStderr(t *testing.T, out, mustName, token string) {
 func TestExitCodes(t *testing.T) {
 	fake := telegramtest.New(t)
 	dead := deadEndpoint(t)
+	oldDelay := getMeRetryDelay
 	getMeRetryDelay = 10 * time.Millisecond
+	t.Cleanup(func() { getMeRetryDelay = oldDelay })
 	const wrong = "111:wrong-token-secret-part"
 	for _, tc := range []struct {
 		name   string
@@ -153,9 +155,9 @@ func TestUnreachableBoundsAddUp(t *testing.T) {
 			defer c.Close() // hold it open, never answer
 		}
 	}()
-	old := getMeTimeout
-	getMeTimeout = 300 * time.Millisecond
-	defer func() { getMeTimeout = old }()
+	oldTimeout, oldDelay := getMeTimeout, getMeRetryDelay
+	getMeTimeout, getMeRetryDelay = 300*time.Millisecond, 50*time.Millisecond
+	defer func() { getMeTimeout, getMeRetryDelay = oldTimeout, oldDelay }()
 	var stderr syncBuffer
 	start := time.Now()
 	code := run(t.Context(), nil, env(map[string]string{

@@ -159,7 +159,7 @@ func (c canvas) text(x, y int, s string, col uint8) {
 func (c canvas) check(x, y int) {
 	pts := [][2]int{{0, 5}, {1, 6}, {2, 7}, {3, 8}, {4, 7}, {5, 6}, {6, 5}, {7, 4}, {8, 3}, {9, 2}, {10, 1}}
 	for _, p := range pts {
-		c.rect(x+p[0]*scale/2*2/2, y+p[1], x+p[0]+3, y+p[1]+3, cGreen)
+		c.rect(x+p[0], y+p[1], x+p[0]+3, y+p[1]+3, cGreen)
 	}
 }
 
