@@ -293,6 +293,9 @@ func classifyError(res correios.Reply) (tracking.Result, bool, error) {
 type website struct {
 	correios.Object
 	Erro bool `json:"erro"`
+	// Objetos: the official API's envelope, in case the object comes
+	// wrapped in it ({"objetos":[…]}); its first object is used.
+	Objetos []correios.Object `json:"objetos"`
 }
 
 // ParseObject reads the inner JSON string of a Track reply (the Correios
@@ -307,6 +310,9 @@ func ParseObject(inner string) (tracking.Result, bool) {
 	var w website
 	if err := correios.Decode([]byte(inner), &w); err != nil {
 		return tracking.Result{}, false
+	}
+	if len(w.Eventos) == 0 && w.Mensagem == "" && len(w.Objetos) > 0 {
+		w.Object = w.Objetos[0]
 	}
 	if r, ok := w.Object.Result(); ok {
 		return r, true

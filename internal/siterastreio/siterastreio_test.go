@@ -157,6 +157,9 @@ func TestParseObjectShapes(t *testing.T) {
 		{`{"mailNo":"LP00123456789CN","detailList":[{"time":1748410407000}]}`, tracking.NotYet, true}, // Cainiao shape
 		{`{"codObjeto":"X","eventos":[{"codigo":"PO","tipo":"01","dtHrCriado":"quando?"}]}`, 0, false},
 		{`{not json`, 0, false},
+		// The official envelope around the object.
+		{`{"objetos":[{"codObjeto":"X","eventos":[{"codigo":"BDE","tipo":"01","dtHrCriado":"2024-03-15T14:19:48"}]}]}`, tracking.Found, true},
+		{`{"objetos":[{"codObjeto":"X","mensagem":"SRO-019: Objeto inválido"}]}`, tracking.Invalid, true},
 	}
 	for _, tc := range tests {
 		r, ok := siterastreio.ParseObject(tc.inner)
