@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	defer st.Close()
 
-	api, err := telegram.New(ctx, token, cfg.Endpoint, telegram.Options{SkipGetMe: true})
+	api, err := telegram.New(ctx, token, cfg.Endpoint, telegram.Options{SkipGetMe: true, HTTPClient: bot.NewHTTPClient()})
 	if err != nil {
 		fmt.Fprintf(stderr, "rastreio-bot: %s\n", telegram.Redact(err.Error(), token))
 		return exitFailure

@@ -41,7 +41,7 @@ func startBot(t testing.TB, fake *telegramtest.Server, dbPath string, opts ...op
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	api, err := telegram.New(ctx, fake.Token, fake.Endpoint(), telegram.Options{SkipGetMe: true})
+	api, err := telegram.New(ctx, fake.Token, fake.Endpoint(), telegram.Options{SkipGetMe: true, HTTPClient: bot.NewHTTPClient()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,13 @@ package bot
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rastreio/rastreio/internal/telegram"
 )
 
 // Replies go out on a few sender goroutines, each owning a share of the
@@ -118,4 +121,14 @@ func (b *Bot) stopSenders() {
 	if n := s.stop(); n > 0 {
 		b.log.Warn("replies dropped at stop: Telegram too slow", slog.Int64("replies", n))
 	}
+}
+
+// NewHTTPClient is the HTTP client for the bot's Bot API client: it keeps
+// an idle connection for every sender and the poller (Go's default keeps
+// two per host, so concurrent replies would redial — a new TLS handshake
+// with the real API — on almost every message).
+func NewHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = senderShards + 4
+	return &http.Client{Timeout: (telegram.PollTimeout + 15) * time.Second, Transport: tr}
 }
