@@ -114,10 +114,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		log.Error("pass failed", slog.Any("error", err))
 		code = exitFail
 	}
-	attrs := append(sum.Attrs(), provs.usage(), slog.String("version", version))
+	usage := provs.usage()
+	attrs := append(sum.Attrs(), usage, slog.String("version", version))
 	// The summary is the pass's last log line.
 	log.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "pass done", attrs...)
-	service.Status("%s", sum.Status())
+	service.Status("%s; usage %s", sum.Status(), usage.Value.String())
 	return code
 }
 
