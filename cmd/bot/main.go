@@ -62,6 +62,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	log := service.NewLogger("rastreio-bot", cfg.LogLevel, stderr)
 	token := cfg.Token.Reveal()
+	// The library logs on its own in a few paths; its lines may carry the
+	// token in a URL.
+	tgbotapi.SetLogger(service.TelegramLogger(log, func(s string) string { return telegram.Redact(s, token) }))
 
 	self, err := checkToken(ctx, token, cfg.Endpoint, log)
 	if err != nil {

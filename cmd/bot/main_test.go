@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -292,5 +295,82 @@ func TestRunEndToEnd(t *testing.T) {
 	defer st.Close()
 	if _, err := st.TrackedPackage(t.Context(), 1, "QQ850419295BR"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRunNotifiesSystemd runs the bot under a fake NOTIFY_SOCKET with a
+// watchdog: READY with a status line after start-up, WATCHDOG pings while
+// the update loop works, STOPPING on the way out.
+func TestRunNotifiesSystemd(t *testing.T) {
+	dir, err := os.MkdirTemp("", "sd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	t.Setenv("NOTIFY_SOCKET", sock)
+	t.Setenv("WATCHDOG_USEC", "200000")
+	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
+
+	msgs := make(chan string, 100)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				close(msgs)
+				return
+			}
+			msgs <- string(buf[:n])
+		}
+	}()
+	fake := telegramtest.New(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, nil, env(map[string]string{
+			"TELEGRAM_BOT_TOKEN": fake.Token, "TELEGRAM_API_ENDPOINT": fake.Endpoint(),
+			"RASTREIO_DB": filepath.Join(t.TempDir(), "r.db"),
+		}), io.Discard)
+	}()
+	next := func() string {
+		t.Helper()
+		select {
+		case m := <-msgs:
+			return m
+		case <-time.After(5 * time.Second):
+			t.Fatal("no sd_notify message")
+		}
+		return ""
+	}
+	if m := next(); !strings.HasPrefix(m, "READY=1") || !strings.Contains(m, "STATUS=polling, 0 chats, 0 codes") {
+		t.Fatalf("first notification %q, want READY=1 with the status", m)
+	}
+	if fake.Count("getMe") != 1 || fake.Count("setMyCommands") != 1 {
+		t.Fatal("READY before getMe and setMyCommands")
+	}
+	pings := 0
+	for pings < 3 {
+		if m := next(); m == "WATCHDOG=1" {
+			pings++
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for {
+		m := next()
+		if m == "STOPPING=1" {
+			break
+		}
+		if m != "WATCHDOG=1" {
+			t.Fatalf("unexpected %q before STOPPING=1", m)
+		}
 	}
 }
