@@ -245,6 +245,11 @@ main() {
 	boot
 	log "guest booted (init pid $LEADER, $(nsenter -t "$LEADER" -a env -i PATH=$GUEST_PATH systemctl --version | head -1))"
 
+	if [ "${1:-}" = hold ]; then # debugging: keep the guest up until killed
+		echo "$LEADER" >"${HOLD_PIDFILE:-/tmp/rastreio-guest.pid}"
+		log "holding the guest: nsenter -t $LEADER -a …; kill $$ to stop"
+		while :; do sleep 1; done
+	fi
 	RASTREIO_GUEST_PID=$LEADER RASTREIO_GUEST_TARBALL=/mnt/rastreio/rastreio.tar.gz \
 		RASTREIO_REPO="$REPO" "$WORK/share/systemdtest.test" -test.count=1 -test.timeout=20m ${TESTFLAGS:-}
 	log "done"

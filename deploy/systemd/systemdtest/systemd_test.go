@@ -336,6 +336,26 @@ mkdir -p /root/rel && tar -xzf `+tarball+` -C /root/rel --strip-components=1 && 
 		return "state directory: " + strings.Join(dbs, " ")
 	})
 
+	check(t, "fields filter: a blocked chat's line under journalctl -u rastreio-tracker CODE=…", func(t *testing.T) string {
+		// The tracker logs a line with chat_id and code when Telegram refuses
+		// a notification (403): find it by its fields.
+		const chat2, code2 = int64(515151), "QH991577104BR"
+		cor.SetObject(code2, correiostest.Object(code2, 2, time.Now().Add(-24*time.Hour)))
+		n := len(tg.Messages(chat2))
+		tg.PushMessage(chat2, chat2, code2+" livro")
+		tg.WaitMessages(t, chat2, n+1)
+		tg.Block(chat2)
+		e, ok := g.waitJournal(t, 40*time.Second, "-u "+tracker+" CODE="+code2, func(e entry) bool { return true })
+		if !ok {
+			t.Fatalf("journalctl -u %s CODE=%s: no entries", tracker, code2)
+		}
+		if e["CHAT_ID"] != strconv.FormatInt(chat2, 10) || e["_SYSTEMD_UNIT"] != tracker {
+			t.Errorf("entry CHAT_ID=%q _SYSTEMD_UNIT=%q, want %d and %s", e["CHAT_ID"], e["_SYSTEMD_UNIT"], chat2, tracker)
+		}
+		chats := g.journal(t, "-u "+bot+" CHAT_ID="+strconv.FormatInt(chat, 10))
+		return fmt.Sprintf("PRIORITY=%s %q; %d bot entries with CHAT_ID=%d", e["PRIORITY"], e["MESSAGE"], len(chats), chat)
+	})
+
 	check(t, "kill -9 of the bot's main process brings a new one", func(t *testing.T) string {
 		if g.prop(t, bot, "ActiveState") != "active" {
 			t.Fatal("the bot is not active")
@@ -364,6 +384,9 @@ mkdir -p /root/rel && tar -xzf `+tarball+` -C /root/rel --strip-components=1 && 
 	})
 
 	check(t, "a hung update loop: the watchdog restarts the bot", func(t *testing.T) string {
+		if os.Getenv("RASTREIO_SKIP_WATCHDOG") != "" { // only while working on the other checks
+			t.Fatal("skipped by RASTREIO_SKIP_WATCHDOG")
+		}
 		if g.prop(t, bot, "ActiveState") != "active" {
 			t.Fatal("the bot is not active")
 		}
@@ -400,7 +423,8 @@ mkdir -p /root/rel && tar -xzf `+tarball+` -C /root/rel --strip-components=1 && 
 	})
 
 	check(t, "the tracker runs repeatedly, ≥ RestartSec apart, never two at once", func(t *testing.T) string {
-		runs := trackerRuns(t, g, since)
+		var runs []run
+		waitFor(40*time.Second, func() bool { runs = trackerRuns(t, g, since); return len(runs) >= 4 })
 		if len(runs) < 4 {
 			t.Fatalf("%d completed passes, want at least 4", len(runs))
 		}
@@ -444,40 +468,57 @@ mkdir -p /root/rel && tar -xzf `+tarball+` -C /root/rel --strip-components=1 && 
 		return fmt.Sprintf("%d passes, last lines by transport %v", len(complete), transports)
 	})
 
-	check(t, "fields filter: journalctl -u rastreio-tracker CODE="+code, func(t *testing.T) string {
-		es := g.journal(t, "-u "+tracker+" CODE="+code)
-		if len(es) == 0 {
-			t.Fatalf("journalctl -u %s CODE=%s: no entries", tracker, code)
-		}
-		chats := g.journal(t, "-u "+bot+" CHAT_ID="+strconv.FormatInt(chat, 10))
-		return fmt.Sprintf("%d tracker entries with CODE, %d bot entries with CHAT_ID", len(es), len(chats))
-	})
-
 	check(t, "issue 2913: a process's last line before exit is under journalctl -u", func(t *testing.T) string {
-		const runs = 20
+		// journald attributes a native entry to a unit when it reads it, from
+		// the sender's /proc entry. Stopping journald while short-lived
+		// programs log and exit makes the race certain: entries read after
+		// their sender is gone belong to no unit. Through service.NewLogger
+		// each log call waits (up to 500 ms) until journald has read it, so
+		// it must keep every line when journald is back within that time.
+		//
+		// One program per pause: journald's socket queues only 10 datagrams
+		// (net.unix.max_dgram_qlen), after which senders block until it reads.
+		const runs = 5
 		count := func(mode string) int {
-			script := fmt.Sprintf(`for i in $(seq 1 %d); do
-systemd-run --quiet --wait -p Type=exec -p DynamicUser=yes --unit=logexit-%s-$i -E RASTREIO_LOGEXIT=%s -E RASTREIO_LOGEXIT_N=$i %s/systemdtest.test || exit 1
-done; journalctl --sync`, runs, mode, mode, share)
-			if out, err := g.run(120*time.Second, nil, script); err != nil {
+			script := fmt.Sprintf(`J=$(pidof systemd-journald) || exit 1
+trap 'kill -CONT $J' EXIT
+state() { systemctl show -p ActiveState --value logexit-%[2]s-$i; }
+for i in $(seq 1 %[1]d); do
+	kill -STOP $J
+	systemd-run --quiet --no-block -p Type=exec -p DynamicUser=yes --unit=logexit-%[2]s-$i \
+		-E RASTREIO_LOGEXIT=%[2]s -E RASTREIO_LOGEXIT_N=$i %[3]s/systemdtest.test || exit 1
+	# raw: until the program has exited; barrier: until it runs (it then
+	# waits for journald), at most 0.3 s.
+	for n in $(seq 1 %[4]d); do
+		s=$(state)
+		if [ %[2]s = raw ]; then [ "$s" = inactive ] || [ "$s" = failed ] && break
+		else [ "$s" = active ] && break; fi
+		sleep 0.02
+	done
+	kill -CONT $J
+	for n in $(seq 1 250); do s=$(state); [ "$s" = inactive ] || [ "$s" = failed ] && break; sleep 0.02; done
+done
+journalctl --sync`, runs, mode, share, map[string]int{"raw": 250, "barrier": 15}[mode])
+			if out, err := g.run(60*time.Second, nil, script); err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
 			n := 0
-			for i := 1; i <= runs; i++ {
-				for _, e := range g.journal(t, fmt.Sprintf("-u logexit-%s-%d.service", mode, i)) {
-					if strings.HasPrefix(e["MESSAGE"], "last line") {
-						n++
-					}
+			for _, e := range g.journal(t, fmt.Sprintf("-u 'logexit-%s-*'", mode)) {
+				if strings.HasPrefix(e["MESSAGE"], "last line") {
+					n++
 				}
 			}
 			return n
+		}
+		raw := count("raw")
+		if raw == runs {
+			t.Errorf("plain journal.Send kept all %d last lines: the race was not reproduced, the check proves nothing", runs)
 		}
 		withBarrier := count("barrier")
 		if withBarrier != runs {
 			t.Errorf("service.NewLogger: %d of %d last lines under journalctl -u, want all", withBarrier, runs)
 		}
-		raw := count("raw")
-		return fmt.Sprintf("last line attributed: %d/%d with service.NewLogger, %d/%d with plain journal.Send", withBarrier, runs, raw, runs)
+		return fmt.Sprintf("journald paused: last lines under -u: %d/%d with plain journal.Send, %d/%d with service.NewLogger", raw, runs, withBarrier, runs)
 	})
 
 	check(t, "the token is in no systemctl show output, journal entry or environment", func(t *testing.T) string {
@@ -536,21 +577,26 @@ type run struct{ start, end time.Time }
 // systemd's own entries: job "start" done, then the unit deactivated or
 // failed.
 func trackerRuns(t *testing.T, g guest, since string) []run {
+	// A start job logs "Starting" before it forks; "Started" can come after
+	// the end of a pass that takes a few milliseconds, so it is not used.
 	const (
-		jobDone     = "39f53479d3a045ac8e11786248231fbf"
-		unitSuccess = "7ad2d189f7e94e70a38c781354912448"
-		unitFailed  = "d9b373ed55a64feb8242e02dbe79a49c"
+		unitStarting = "7d4958e842da4a758f6c1cdc7b36dcc5"
+		unitSuccess  = "7ad2d189f7e94e70a38c781354912448"
+		unitFailed   = "d9b373ed55a64feb8242e02dbe79a49c"
 	)
 	var runs []run
 	var open *run
-	for _, e := range g.journal(t, "-u "+tracker+" "+since) {
+	es := g.journal(t, "-u "+tracker+" "+since)
+	for _, e := range es {
 		switch e["MESSAGE_ID"] {
-		case jobDone:
-			if e["JOB_TYPE"] != "start" || e["JOB_RESULT"] != "done" {
-				continue
-			}
+		case unitStarting:
 			if open != nil {
 				t.Errorf("two starts without an end in between (%v, %v)", open.start, e.time())
+				for _, e := range es {
+					if e["_PID"] == "1" && e.time().Sub(open.start).Abs() < 10*time.Second {
+						t.Logf("%s %s %s %s", e.time().Format("15:04:05.000000"), e["MESSAGE_ID"], e["JOB_TYPE"], e["MESSAGE"])
+					}
+				}
 			}
 			open = &run{start: e.time()}
 		case unitSuccess, unitFailed:
