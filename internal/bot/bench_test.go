@@ -77,6 +77,23 @@ func BenchmarkUpdates(b *testing.B) {
 		if len(lat) != paced {
 			b.Fatalf("%d paced replies, want %d", len(lat), paced)
 		}
+		if os.Getenv("LATDEBUG") != "" {
+			type pt struct {
+				at  time.Duration
+				lat time.Duration
+			}
+			var pts []pt
+			for _, c := range fake.Calls("sendMessage") {
+				if t0, ok := pushed[c.ChatID]; ok {
+					pts = append(pts, pt{t0.Sub(pushed[2_000_000]), c.Time.Sub(t0)})
+				}
+			}
+			for _, p := range pts {
+				if p.lat > 5*time.Millisecond {
+					fmt.Printf("slow: at %v lat %v\n", p.at.Round(time.Millisecond), p.lat.Round(100*time.Microsecond))
+				}
+			}
+		}
 		slices.Sort(lat)
 		rate := float64(paced) / pacedFor.Seconds()
 		p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]

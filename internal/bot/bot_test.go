@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -753,4 +754,34 @@ func TestPanicsAreContained(t *testing.T) {
 	// Alone (no loop): the panic is recovered in HandleUpdate.
 	b := bot.New(bot.Config{Store: h.st, API: panicAPI{}})
 	b.HandleUpdate(t.Context(), tgbotapi.Update{Message: fake.NewMessage(2, 2, "/ajuda")})
+}
+
+// TestCheckpointsWhenQuiet: once the bot is quiet its WAL is copied back,
+// so later writes reuse the WAL file instead of growing it.
+func TestCheckpointsWhenQuiet(t *testing.T) {
+	oldTick, oldQuiet := bot.CheckpointTick, bot.CheckpointQuiet
+	bot.CheckpointTick, bot.CheckpointQuiet = 10*time.Millisecond, 30*time.Millisecond
+	t.Cleanup(func() { bot.CheckpointTick, bot.CheckpointQuiet = oldTick, oldQuiet })
+	h := newHarness(t)
+	burst := func(from, n int) {
+		last := 0
+		for i := from; i < from+n; i++ {
+			last = h.fake.PushMessage(int64(10_000+i), 0, benchCode(i)+" item")
+		}
+		h.waitHandled(last)
+	}
+	walSize := func() int64 {
+		fi, err := os.Stat(h.dbPath + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	burst(0, 300)
+	time.Sleep(200 * time.Millisecond) // quiet: a checkpoint runs
+	before := walSize()
+	burst(300, 100)
+	if after := walSize(); after > before {
+		t.Fatalf("WAL grew from %d to %d bytes: no checkpoint while quiet", before, after)
+	}
 }
