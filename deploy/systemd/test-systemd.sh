@@ -222,6 +222,11 @@ boot() {
 
 main() {
 	install_host_packages
+	# One run at a time: runs share the machine name and the cgroups.
+	mkdir -p "$CACHE"
+	exec 9>"$CACHE/.run.lock"
+	flock -w 900 9 || die "another test-systemd run holds $CACHE/.run.lock"
+	rm -rf /tmp/rastreio-systemd.* # left by a run that was SIGKILLed
 	build_rootfs
 	log "root file system ready"
 	[ "${1:-}" = rootfs ] && return 0 # only prepare the cache

@@ -306,16 +306,30 @@ func (b *journalBarrier) Wait() error {
 		}
 		b.conn = c
 	}
-	if _, err := b.conn.Write(nil); err != nil {
-		b.conn.Close()
-		b.conn = nil
-		return fmt.Errorf("service: journal barrier: %w", err)
-	}
 	timeout := b.timeout
 	if b.slow {
 		timeout = min(timeout, 10*time.Millisecond)
 	}
 	deadline := time.Now().Add(timeout)
+	// journald's queue holds few datagrams (net.unix.max_dgram_qlen, 10 by
+	// default); while it is full the send fails with EAGAIN (Go does not
+	// wait on an empty write): retry until the deadline.
+	for {
+		_, err := b.conn.Write(nil)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EAGAIN) {
+			b.conn.Close()
+			b.conn = nil
+			return fmt.Errorf("service: journal barrier: %w", err)
+		}
+		if time.Now().After(deadline) {
+			b.slow = true
+			return errBarrierTimeout
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
 	for i := 0; ; i++ {
 		n, err := outq(b.conn)
 		if err != nil {

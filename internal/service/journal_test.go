@@ -391,6 +391,12 @@ func TestJournalBarrierWaitsForJournald(t *testing.T) {
 			t.Fatalf("after logging %q journald had read %q", msg, got)
 		}
 		// The barrier's own datagram is empty, so journald makes no entry.
+		// (The reader may not have recorded it yet: it was read, not handled.)
+		deadline := time.Now().Add(time.Second)
+		for len(got) < 2*(i+1) && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+			got = jd.read()
+		}
 		if len(got) != 2*(i+1) || got[len(got)-1] != "" {
 			t.Fatalf("journald read %q, want each entry followed by an empty datagram", got)
 		}
@@ -414,6 +420,54 @@ func TestJournalBarrierTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > 40*time.Millisecond {
 		t.Errorf("second Wait took %v, want about 10ms", d)
+	}
+}
+
+// journald's queue is full: the barrier's own send keeps trying until its
+// timeout (stuck journald), and goes through once journald reads again.
+func TestJournalBarrierFullQueue(t *testing.T) {
+	jd := startFakeJournald(t, 0, false) // never reads
+	fill, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: jd.path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fill.Close()
+	for i := 0; ; i++ {
+		fill.SetWriteDeadline(time.Now().Add(20 * time.Millisecond))
+		if _, err := fill.Write([]byte("MESSAGE=x")); err != nil {
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatal(err)
+			}
+			break
+		}
+		if i > 100000 {
+			t.Fatal("the queue never filled")
+		}
+	}
+	b := newJournalBarrier(jd.path, 50*time.Millisecond)
+	start := time.Now()
+	if err := b.Wait(); !errors.Is(err, errBarrierTimeout) {
+		t.Fatalf("Wait = %v, want errBarrierTimeout", err)
+	}
+	if d := time.Since(start); d < 10*time.Millisecond || d > 2*time.Second {
+		t.Errorf("Wait took %v with a full queue, want about 50ms", d)
+	}
+	// journald drains its queue: the next wait succeeds.
+	done := make(chan error, 1)
+	go func() { done <- newJournalBarrier(jd.path, 5*time.Second).Wait() }()
+	buf := make([]byte, 1024)
+	for {
+		jd.conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, _, err := jd.conn.ReadFromUnix(buf)
+		if err != nil {
+			t.Fatalf("the barrier's datagram never came: %v", err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Wait after the queue drained = %v", err)
 	}
 }
 

@@ -27,6 +27,7 @@ type gate struct {
 	holdGetMe chan struct{} // non-nil: getMe waits until it is closed
 	heldGetMe chan struct{} // closed when a getMe is being held
 	hang      chan struct{} // closed: getUpdates never answers (replaced by unhang)
+	unhung    chan struct{} // closed by unhang: hung calls go on
 	client    *http.Client
 
 	getUpdates atomic.Int64 // getUpdates calls seen
@@ -81,16 +82,19 @@ func (g *gate) hangGetUpdates() {
 	select {
 	case <-g.hang:
 	default:
+		g.unhung = make(chan struct{})
 		close(g.hang)
 	}
 }
 
+// unhang ends the hang: calls left hanging are forwarded now.
 func (g *gate) unhang() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	select {
 	case <-g.hang:
 		g.hang = make(chan struct{})
+		close(g.unhung)
 	default:
 	}
 }
@@ -109,13 +113,15 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	method := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
 	g.mu.Lock()
 	hold, held := g.holdGetMe, g.heldGetMe
-	g.mu.Unlock()
 	if method == "getMe" && hold != nil {
 		select {
 		case <-held:
 		default:
 			close(held)
 		}
+	}
+	g.mu.Unlock()
+	if method == "getMe" && hold != nil {
 		select {
 		case <-hold:
 		case <-r.Context().Done():
@@ -127,12 +133,33 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	body, _ := io.ReadAll(r.Body)
+	for {
+		if g.forward(w, r, method, body) {
+			return
+		}
+		// Hung: the upstream call was dropped; the client gets nothing
+		// until it gives up or the test ends the hang.
+		g.hungCalls.Add(1)
+		g.mu.Lock()
+		unhung := g.unhung
+		g.mu.Unlock()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-unhung:
+		}
+	}
+}
+
+// forward passes one call to the fake Telegram and its answer back; false
+// when the call was left hanging instead.
+func (g *gate) forward(w http.ResponseWriter, r *http.Request, method string, body []byte) bool {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, r.Method, g.upstream+r.URL.RequestURI(), bytes.NewReader(body))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
+		return true
 	}
 	req.Header = r.Header.Clone()
 	type answer struct {
@@ -162,18 +189,17 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case a := <-done:
 		if a.err != nil {
 			http.Error(w, a.err.Error(), http.StatusBadGateway)
-			return
+			return true
 		}
 		for k, v := range a.resp.Header {
 			w.Header()[k] = v
 		}
 		w.WriteHeader(a.resp.StatusCode)
 		w.Write(a.body)
+		return true
 	case <-hang:
-		// Hung: the upstream call is dropped, the client gets nothing
-		// until it gives up.
 		cancel()
-		g.hungCalls.Add(1)
-		<-r.Context().Done()
+		<-done
+		return false
 	}
 }

@@ -103,6 +103,14 @@ func logExit(mode string) int {
 		l := service.NewLogger("logexit", slog.LevelInfo, os.Stderr)
 		l.Info("first line", "run", n)
 		l.Info("last line", "run", n)
+	case "cost": // what the barrier costs per line, under a real journald
+		l := service.NewLogger("logexit", slog.LevelInfo, os.Stderr)
+		const lines = 2000
+		start := time.Now()
+		for i := range lines {
+			l.Info("cost line", "i", i, "code", "QQ850419295BR")
+		}
+		l.Info("cost done", "per_line_us", time.Since(start).Microseconds()/lines)
 	case "raw":
 		vars := map[string]string{"SYSLOG_IDENTIFIER": "logexit", "RUN": n}
 		journal.Send("first line run="+n, journal.PriInfo, vars)
@@ -518,7 +526,14 @@ journalctl --sync`, runs, mode, share, map[string]int{"raw": 250, "barrier": 15}
 		if withBarrier != runs {
 			t.Errorf("service.NewLogger: %d of %d last lines under journalctl -u, want all", withBarrier, runs)
 		}
-		return fmt.Sprintf("journald paused: last lines under -u: %d/%d with plain journal.Send, %d/%d with service.NewLogger", raw, runs, withBarrier, runs)
+		cost := "?"
+		if out, err := g.run(60*time.Second, nil, "systemd-run --quiet --wait -p Type=exec -p DynamicUser=yes --unit=logexit-cost -E RASTREIO_LOGEXIT=cost "+share+"/systemdtest.test"); err != nil {
+			t.Errorf("%v\n%s", err, out)
+		}
+		for _, e := range g.journal(t, "-u logexit-cost -g 'cost done'") {
+			cost = e["PER_LINE_US"] + " µs"
+		}
+		return fmt.Sprintf("journald paused: last lines under -u: %d/%d with plain journal.Send, %d/%d with service.NewLogger; a logged line costs %s", raw, runs, withBarrier, runs, cost)
 	})
 
 	check(t, "the token is in no systemctl show output, journal entry or environment", func(t *testing.T) string {
