@@ -72,6 +72,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		case telegram.ClassOf(err) == telegram.Unauthorized:
 			fmt.Fprintln(stderr, "rastreio-bot: TELEGRAM_BOT_TOKEN was rejected by Telegram (getMe: 401 Unauthorized); put the token @BotFather gave in TELEGRAM_BOT_TOKEN")
 			return exitConfig
+		case telegram.ClassOf(err) == telegram.BadRequest:
+			// 404 and the like: the URL built from the token and the
+			// endpoint does not exist; retrying will not help.
+			fmt.Fprintf(stderr, "rastreio-bot: Telegram refused getMe (%s): check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ENDPOINT\n", telegram.Redact(errorText(err), token))
+			return exitConfig
 		case ctx.Err() != nil:
 			return exitOK // stopped while starting
 		}
@@ -149,7 +154,7 @@ func checkToken(ctx context.Context, token, endpoint string, log *slog.Logger) (
 		if err == nil {
 			return c.Self(), nil
 		}
-		if telegram.ClassOf(err) == telegram.Unauthorized || attempt >= getMeAttempts {
+		if c := telegram.ClassOf(err); c == telegram.Unauthorized || c == telegram.BadRequest || attempt >= getMeAttempts {
 			return tgbotapi.User{}, err
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay+getMeTimeout {
@@ -165,6 +170,14 @@ func checkToken(ctx context.Context, token, endpoint string, log *slog.Logger) (
 		}
 		delay *= 2
 	}
+}
+
+// errorText is a Bot API error's code and description, else the error.
+func errorText(err error) string {
+	if e, ok := telegram.AsError(err); ok && e.Code != 0 {
+		return fmt.Sprintf("%d %s", e.Code, e.Description)
+	}
+	return err.Error()
 }
 
 func statusLine(ctx context.Context, st *store.Store) string {

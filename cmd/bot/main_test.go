@@ -90,6 +90,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad max codes", map[string]string{"TELEGRAM_BOT_TOKEN": fake.Token, "RASTREIO_MAX_CODES_PER_CHAT": "lots"}, 78, "RASTREIO_MAX_CODES_PER_CHAT", time.Second},
 		{"rejected token", map[string]string{"TELEGRAM_BOT_TOKEN": wrong, "TELEGRAM_API_ENDPOINT": fake.Endpoint()}, 78, "TELEGRAM_BOT_TOKEN", 5 * time.Second},
 		{"unreachable", map[string]string{"TELEGRAM_BOT_TOKEN": wrong, "TELEGRAM_API_ENDPOINT": dead}, 69, "TELEGRAM_API_ENDPOINT", 5 * time.Second},
+		{"endpoint path not found", map[string]string{"TELEGRAM_BOT_TOKEN": fake.Token, "TELEGRAM_API_ENDPOINT": fake.URL() + "/nobot%s/%s"}, 78, "TELEGRAM_API_ENDPOINT", 5 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.env["RASTREIO_DB"] = filepath.Join(t.TempDir(), "r.db")
