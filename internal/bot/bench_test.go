@@ -77,7 +77,8 @@ func BenchmarkUpdates(b *testing.B) {
 		if len(lat) != paced {
 			b.Fatalf("%d paced replies, want %d", len(lat), paced)
 		}
-		if os.Getenv("LATDEBUG") != "" {
+		if os.Getenv("LATDEBUG") != "" { // list the slow replies, to find what stalls
+
 			type pt struct {
 				at  time.Duration
 				lat time.Duration
