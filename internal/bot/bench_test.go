@@ -78,7 +78,6 @@ func BenchmarkUpdates(b *testing.B) {
 			b.Fatalf("%d paced replies, want %d", len(lat), paced)
 		}
 		if os.Getenv("LATDEBUG") != "" { // list the slow replies, to find what stalls
-
 			type pt struct {
 				at  time.Duration
 				lat time.Duration

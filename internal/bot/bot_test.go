@@ -785,3 +785,24 @@ func TestCheckpointsWhenQuiet(t *testing.T) {
 		t.Fatalf("WAL grew from %d to %d bytes: no checkpoint while quiet", before, after)
 	}
 }
+
+func TestFloodLimitOnButtons(t *testing.T) {
+	h := newHarness(t)
+	list := h.say(1, "/pacotes") // 1 message counted
+	var ids []string
+	for i := 0; i < 35; i++ {
+		ids = append(ids, h.fake.PushCallback(1, 0, list.MessageID, "erase:no"))
+	}
+	for _, id := range ids {
+		waitAnswered(t, h, id)
+	}
+	toasts := 0
+	for _, c := range h.fake.Calls("answerCallbackQuery") {
+		if strings.Contains(c.Params.Get("text"), "Muitos toques") {
+			toasts++
+		}
+	}
+	if toasts != 35-(bot.DefaultFloodPerMinute-1) {
+		t.Fatalf("%d presses refused, want %d", toasts, 35-(bot.DefaultFloodPerMinute-1))
+	}
+}

@@ -25,6 +25,10 @@ func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 	if chat.Type == "channel" {
 		return
 	}
+	if ok, _ := b.flood.allow(chat.ID, b.now()); !ok {
+		toast = floodToast
+		return
+	}
 	b.touch(ctx, chat)
 	data := q.Data
 	switch {

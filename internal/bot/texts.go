@@ -126,6 +126,7 @@ const (
 		exampleCode + "</code>. Veja /ajuda."
 	noTextText  = "Recebi, mas só entendo texto 🙂 Mande o código de rastreio, como <code>" + exampleCode + "</code>, ou veja /ajuda."
 	floodText   = "⏳ Opa, muitas mensagens seguidas! Vou ignorar as próximas por um minutinho; depois é só mandar de novo."
+	floodToast  = "⏳ Muitos toques seguidos; espere um minutinho."
 	addUsage    = "Mande o código depois do comando, assim:\n<code>/add " + exampleCode + " tênis</code>"
 	delUsage    = "Diga qual código parar de acompanhar, assim:\n<code>/remover " + exampleCode + "</code>\nOu toque em 🗑 na lista de /pacotes."
 	emptyList   = "Você ainda não acompanha nenhum pacote. Mande um código, como <code>" + exampleCode + " tênis</code>, e eu aviso aqui quando ele se mexer."
