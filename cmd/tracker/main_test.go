@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,10 +25,17 @@ import (
 const childEnv = "RASTREIO_TRACKER_TEST_CHILD"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
+	if os.Getenv(childEnv) == "1" { // as main does
+		setMemoryLimit(os.Getenv)
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := run(ctx, os.Args, os.Getenv, os.Stderr)
 		stop()
+		if os.Getenv("RASTREIO_MEMSTATS") != "" {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			fmt.Fprintf(os.Stderr, "memstats: sys=%d heap_sys=%d heap_released=%d heap_inuse=%d stack_sys=%d other=%d gc_sys=%d mspan=%d\n",
+				ms.Sys>>20, ms.HeapSys>>20, ms.HeapReleased>>20, ms.HeapInuse>>20, ms.StackSys>>20, ms.OtherSys>>20, ms.GCSys>>20, ms.MSpanSys>>20)
+		}
 		os.Exit(code)
 	}
 	os.Exit(m.Run())

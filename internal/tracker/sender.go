@@ -34,10 +34,16 @@ func (s tgSender) SendHTML(chatID int64, html string) error {
 //   - at most MaxInFlight messages at once (a crash repeats at most those:
 //     a row is deleted only after Telegram accepted it);
 //   - overall, SendRate per second with a burst of one, and never more
-//     than 30 starts in any sliding second (plus a margin);
-//   - one chat's sends ChatInterval apart, a group's GroupInterval apart,
-//     one at a time, in outbox order;
+//     than 30 in any sliding second: a send starts only once the send 30
+//     before it was answered more than a second ago;
+//   - one chat's sends one at a time, in outbox order, each starting
+//     ChatInterval (a group: GroupInterval) after the previous one was
+//     answered;
 //   - nothing to a chat inside its retry_after window.
+//
+// Spacing from answers rather than from starts makes the limits hold where
+// Telegram counts (arrivals) whatever the network delays: a request has
+// arrived before it is answered.
 //
 // Telegram's answers: 429 → wait retry_after and resend the same message
 // (left for the next pass with not_before when the window ends after the
@@ -57,7 +63,7 @@ type sender struct {
 	wakeCh chan struct{}
 
 	limiter *rate.Limiter
-	window  []time.Time // start times of the last TelegramMaxPerSecond sends
+	window  []*sendSlot // the last TelegramMaxPerSecond sends
 
 	chats   map[int64]*chatQueue
 	known   map[int64]bool // outbox ids held in memory (queued or in flight)
@@ -103,9 +109,8 @@ func (s *sender) wake() {
 const (
 	refillBatch = 500
 	lowWater    = 200
-	// windowMargin keeps the sliding-second count safe from jitter between
-	// our clock and Telegram's.
-	windowMargin = 50 * time.Millisecond
+	// windowMargin is added to the sliding second and to retry_after.
+	windowMargin = 10 * time.Millisecond
 	idlePoll     = time.Second
 )
 
@@ -113,8 +118,13 @@ type sendResult struct {
 	msg  store.OutboxMsg
 	chat int64
 	err  error
-	at   time.Time
+	at   time.Time // when the answer came
+	slot *sendSlot
 }
+
+// sendSlot is one send in the global window; done is when it was
+// answered (zero while in flight).
+type sendSlot struct{ done time.Time }
 
 func (s *sender) queued() int {
 	n := 0
@@ -181,28 +191,28 @@ func (s *sender) pick(now time.Time) (chat int64, wait time.Time) {
 	return best, wait
 }
 
-// waitGlobal waits for the overall limits; false when stopped first.
-func (s *sender) waitGlobal(ctx context.Context, deadline time.Time) bool {
+// globalReady reports whether the sliding-second cap lets a send start
+// now; if not, when it will (zero: once a send in flight is answered).
+func (s *sender) globalReady(now time.Time) (bool, time.Time) {
+	if len(s.window) < TelegramMaxPerSecond {
+		return true, time.Time{}
+	}
+	old := s.window[0]
+	if old.done.IsZero() {
+		return false, time.Time{}
+	}
+	if at := old.done.Add(time.Second + windowMargin); now.Before(at) {
+		return false, at
+	}
+	s.window = s.window[1:]
+	return true, time.Time{}
+}
+
+// waitRate waits for the SendRate limiter; false when stopped first.
+func (s *sender) waitRate(ctx context.Context, deadline time.Time) bool {
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	if err := s.limiter.Wait(dctx); err != nil {
-		return false
-	}
-	if len(s.window) >= TelegramMaxPerSecond {
-		until := s.window[0].Add(time.Second + windowMargin)
-		if d := time.Until(until); d > 0 {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-			case <-dctx.Done():
-				return false
-			}
-		}
-		s.window = s.window[1:]
-	}
-	s.window = append(s.window, time.Now())
-	return true
+	return s.limiter.Wait(dctx) == nil
 }
 
 func (s *sender) interval(chat int64) time.Duration {
@@ -265,19 +275,24 @@ func (s *sender) run(ctx context.Context, deadline time.Time, queryDone <-chan s
 			chat, readyAt = s.pick(now)
 		}
 		if chat != 0 {
-			if !s.waitGlobal(ctx, deadline) {
+			ok, at := s.globalReady(now)
+			if ok {
+				if !s.waitRate(ctx, deadline) {
+					continue
+				}
+				q := s.chats[chat]
+				m := q.msgs[0]
+				q.inFlight = true
+				slot := &sendSlot{}
+				s.window = append(s.window, slot)
+				s.flight++
+				go func() {
+					err := s.tg.SendHTML(m.ChatID, m.Body)
+					results <- sendResult{msg: m, chat: chat, err: err, at: time.Now(), slot: slot}
+				}()
 				continue
 			}
-			q := s.chats[chat]
-			m := q.msgs[0]
-			q.inFlight = true
-			q.next = time.Now().Add(s.interval(chat))
-			s.flight++
-			go func() {
-				err := s.tg.SendHTML(m.ChatID, m.Body)
-				results <- sendResult{msg: m, chat: chat, err: err, at: time.Now()}
-			}()
-			continue
+			readyAt = at // zero: wait for an answer
 		}
 		// Nothing to send now: wait for a result, new messages, a chat
 		// becoming ready, the queries ending, or the end.
@@ -324,12 +339,14 @@ func (s *sender) drop(chat int64) {
 // handle acts on Telegram's answer for one message.
 func (s *sender) handle(ctx context.Context, r sendResult, fatal *error) {
 	s.flight--
+	r.slot.done = r.at
 	q := s.chats[r.chat]
 	if q == nil { // cannot happen: a chat in flight is never dropped
 		q = &chatQueue{}
 		s.chats[r.chat] = q
 	}
 	q.inFlight = false
+	q.next = r.at.Add(s.interval(r.chat))
 	log := s.log.With(slog.Int64("chat_id", r.chat), slog.String("code", r.msg.Code))
 	if r.err == nil {
 		s.sent++

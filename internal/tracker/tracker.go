@@ -63,8 +63,8 @@ const (
 	DefaultWorkers       = 8
 	DefaultBatchSize     = 50
 	DefaultMaxFailures   = 3
-	DefaultChatInterval  = 1050 * time.Millisecond // 1 s plus a margin for network jitter
-	DefaultGroupInterval = 3100 * time.Millisecond // 20 a minute, plus a margin
+	DefaultChatInterval  = 1010 * time.Millisecond // 1 s (from the previous answer) plus a margin
+	DefaultGroupInterval = 3010 * time.Millisecond // 20 a minute, plus a margin
 	DefaultMaxAttempts   = 5
 	// MaxInFlight is the most messages being sent at once, which is also
 	// the most a crash can repeat.
