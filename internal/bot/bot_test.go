@@ -806,3 +806,18 @@ func TestFloodLimitOnButtons(t *testing.T) {
 		t.Fatalf("%d presses refused, want %d", toasts, 35-(bot.DefaultFloodPerMinute-1))
 	}
 }
+
+func TestPrivateChatKeepsNoName(t *testing.T) {
+	h := newHarness(t)
+	before := len(h.fake.Messages(1))
+	m := h.fake.NewMessage(1, 1, code1)
+	m.Chat.FirstName, m.Chat.LastName, m.Chat.UserName = "Maria", "Silva", "mariasilva"
+	m.From.FirstName, m.From.LastName = "Maria", "Silva"
+	h.waitHandled(h.fake.PushUpdate(tgbotapi.Update{Message: m}))
+	h.fake.WaitMessage(t, 1, before)
+	var dump string
+	h.st.DB().QueryRow("SELECT group_concat(id || kind || title) FROM chats").Scan(&dump)
+	if strings.Contains(dump, "Maria") || strings.Contains(dump, "Silva") || strings.Contains(dump, "mariasilva") {
+		t.Fatalf("a person's name was stored: %q", dump)
+	}
+}

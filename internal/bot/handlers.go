@@ -25,12 +25,10 @@ const (
 // maxRetryAfter is the longest a reply waits on a 429 before giving up.
 const maxRetryAfter = 3 * time.Second
 
+// chatRef is what is kept of a chat: its id, kind and, for groups, the
+// group's title. A person's name is not kept (see /privacidade).
 func chatRef(c *tgbotapi.Chat) store.ChatRef {
-	title := c.Title
-	if title == "" {
-		title = strings.TrimSpace(c.FirstName + " " + c.LastName)
-	}
-	return store.ChatRef{ID: c.ID, Kind: c.Type, Title: title}
+	return store.ChatRef{ID: c.ID, Kind: c.Type, Title: c.Title}
 }
 
 func isGroup(c *tgbotapi.Chat) bool { return c.Type == "group" || c.Type == "supergroup" }
