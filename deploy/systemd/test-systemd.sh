@@ -12,6 +12,11 @@
 # Needs root. Installs mmdebstrap and systemd-container with apt when they
 # are missing and caches the guest's root file system under
 # $RASTREIO_TEST_CACHE (default /var/cache/rastreio-test).
+#
+# While working on it: `test-systemd.sh rootfs` only prepares the cache;
+# `test-systemd.sh hold` boots the guest and keeps it up (its init PID in
+# /tmp/rastreio-guest.pid) until the script is killed;
+# RASTREIO_SKIP_WATCHDOG=1 skips the slow watchdog check (it then fails).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
