@@ -821,3 +821,25 @@ func TestPrivateChatKeepsNoName(t *testing.T) {
 		t.Fatalf("a person's name was stored: %q", dump)
 	}
 }
+
+func TestEraseInGroupOnlyByWhoAsked(t *testing.T) {
+	h := newHarness(t)
+	const group = -700
+	h.say(group, "/add "+code1)
+	before := len(h.fake.Messages(group))
+	h.waitHandled(h.fake.PushMessage(group, 11, "/apagar_meus_dados"))
+	ask := h.fake.WaitMessage(t, group, before)
+	var kb tgbotapi.InlineKeyboardMarkup
+	json.Unmarshal([]byte(ask.Params.Get("reply_markup")), &kb)
+	yes := *kb.InlineKeyboard[0][0].CallbackData
+	cb := h.fake.PushCallback(group, 22, ask.MessageID, yes) // someone else
+	waitAnswered(t, h, cb)
+	if ps, _ := h.st.Packages(t.Context(), group); len(ps) != 1 {
+		t.Fatal("another member erased the group's data")
+	}
+	cb = h.fake.PushCallback(group, 11, ask.MessageID, yes)
+	waitAnswered(t, h, cb)
+	if ps, _ := h.st.Packages(t.Context(), group); len(ps) != 0 {
+		t.Fatal("the person who asked could not erase")
+	}
+}

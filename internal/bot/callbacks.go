@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -36,7 +37,9 @@ func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 		toast = b.showHistory(ctx, chat, strings.TrimPrefix(data, cbHistory))
 	case strings.HasPrefix(data, cbDelete):
 		toast = b.removeFromList(ctx, q, strings.TrimPrefix(data, cbDelete))
-	case data == cbEraseYes:
+	case strings.HasPrefix(data, "erase:") && !eraseAllowed(data, q.From):
+		toast = "Só quem pediu pode confirmar."
+	case strings.HasPrefix(data, cbEraseYes):
 		n, err := b.st.DeleteChatData(ctx, chat.ID)
 		if err != nil {
 			b.log.Error("deleting a chat's data failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
@@ -46,11 +49,21 @@ func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 		b.log.Info("chat data deleted on request", slog.Int64("chat_id", chat.ID), slog.Int("codes", n))
 		b.edit(ctx, chat.ID, q.Message.MessageID, eraseDoneText(n))
 		toast = "Dados apagados"
-	case data == cbEraseNo:
+	case strings.HasPrefix(data, cbEraseNo):
 		b.edit(ctx, chat.ID, q.Message.MessageID, eraseNo)
 	default:
 		toast = staleButton
 	}
+}
+
+// eraseAllowed reports whether from may press an erase button: the data
+// ends with the id of the person who asked, when known.
+func eraseAllowed(data string, from *tgbotapi.User) bool {
+	parts := strings.Split(data, ":")
+	if len(parts) < 3 {
+		return true
+	}
+	return from != nil && parts[2] == strconv.FormatInt(from.ID, 10)
 }
 
 func (b *Bot) answer(id, text string) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -175,7 +176,7 @@ func (b *Bot) onCommand(ctx context.Context, m *tgbotapi.Message, text string) {
 		b.touch(ctx, chat)
 		b.removeCodes(ctx, chat, args)
 	case "apagar_meus_dados":
-		b.askErase(ctx, chat)
+		b.askErase(ctx, chat, m.From)
 	default:
 		if private {
 			b.touch(ctx, chat)
@@ -256,16 +257,25 @@ func (b *Bot) removeCodes(ctx context.Context, chat *tgbotapi.Chat, args string)
 	}
 }
 
-func (b *Bot) askErase(ctx context.Context, chat *tgbotapi.Chat) {
+// askErase asks for confirmation with buttons that, in a group, only the
+// person who asked can press (their id rides in the callback data).
+func (b *Bot) askErase(ctx context.Context, chat *tgbotapi.Chat, from *tgbotapi.User) {
 	ps, err := b.st.Packages(ctx, chat.ID)
 	if err != nil {
 		b.log.Error("listing packages failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData("🗑 Sim, apagar tudo", cbEraseYes),
-		tgbotapi.NewInlineKeyboardButtonData("Cancelar", cbEraseNo),
+		tgbotapi.NewInlineKeyboardButtonData("🗑 Sim, apagar tudo", eraseData(cbEraseYes, from)),
+		tgbotapi.NewInlineKeyboardButtonData("Cancelar", eraseData(cbEraseNo, from)),
 	))
 	b.reply(ctx, chat.ID, eraseAskText(len(ps)), kb)
+}
+
+func eraseData(prefix string, from *tgbotapi.User) string {
+	if from == nil || from.IsBot {
+		return prefix
+	}
+	return prefix + ":" + strconv.FormatInt(from.ID, 10)
 }
 
 func (b *Bot) migrate(ctx context.Context, from, to int64) {
