@@ -300,7 +300,11 @@ mkdir -p /root/rel && tar -xzf `+tarball+` -C /root/rel --strip-components=1 && 
 		if s := g.prop(t, tracker, "ActiveState"); s == "failed" {
 			t.Errorf("tracker ActiveState=%s", s)
 		}
-		return "StatusText=" + strconv.Quote(g.prop(t, bot, "StatusText"))
+		st := g.prop(t, bot, "StatusText")
+		if !strings.HasPrefix(st, "polling") {
+			t.Errorf("StatusText=%q, want the bot's polling status", st)
+		}
+		return "StatusText=" + strconv.Quote(st)
 	})
 
 	check(t, "the bot answers /start", func(t *testing.T) string {
@@ -451,7 +455,11 @@ mkdir -p /root/rel && tar -xzf `+tarball+` -C /root/rel --strip-components=1 && 
 				t.Errorf("tracker processes %s and %s overlap", lives[i-1].pid, lives[i].pid)
 			}
 		}
-		return fmt.Sprintf("%d passes, smallest gap %.2fs", len(runs), minGap.Seconds())
+		st := g.prop(t, tracker, "StatusText")
+		if !strings.HasPrefix(st, "pass ") {
+			t.Errorf("tracker StatusText=%q, want the last pass's summary", st)
+		}
+		return fmt.Sprintf("%d passes, smallest gap %.2fs; StatusText=%q", len(runs), minGap.Seconds(), st)
 	})
 
 	check(t, "every tracker pass leaves its summary as its last line under journalctl -u", func(t *testing.T) string {
@@ -563,6 +571,30 @@ sqlite3 /root/rastreio-backup.db "PRAGMA integrity_check; SELECT count(*) FROM t
 			t.Fatalf("backup check: %q", out)
 		}
 		return ""
+	})
+
+	check(t, "systemctl stop: each program exits 0 promptly (SIGTERM)", func(t *testing.T) string {
+		var notes []string
+		for _, u := range []string{bot, tracker} {
+			start := time.Now()
+			if out, err := g.run(60*time.Second, nil, "systemctl stop "+u); err != nil {
+				t.Errorf("stop %s: %v %s", u, err, out)
+			}
+			took := time.Since(start)
+			if u == bot && took > 5*time.Second {
+				t.Errorf("the bot took %v to stop, want ≤ 5 s", took)
+			}
+			// A tracker waiting out RestartSec has no process to stop.
+			if r := g.prop(t, u, "Result"); r != "success" {
+				t.Errorf("%s Result=%s, want success", u, r)
+			}
+			if s := g.prop(t, u, "ExecMainStatus"); s != "0" {
+				t.Errorf("%s ExecMainStatus=%s, want 0", u, s)
+			}
+			notes = append(notes, fmt.Sprintf("%s %.1fs", strings.TrimSuffix(u, ".service"), took.Seconds()))
+		}
+		g.sh(t, "systemctl start "+bot+" "+tracker)
+		return strings.Join(notes, ", ")
 	})
 
 	check(t, "uninstall-units stops and removes the units, keeps the database", func(t *testing.T) string {
