@@ -1,6 +1,19 @@
 // Package service is what makes the programs good systemd citizens:
 // sd_notify (READY, STATUS, STOPPING, WATCHDOG) and logging to the
 // journal when stderr is the journal stream.
+//
+// Logging choice (systemd issue 2913). journald attributes an entry sent
+// with the native protocol to a unit by reading the sender's /proc entry
+// when it processes the datagram; a process that exits first (the tracker,
+// right after its summary) leaves entries that `journalctl -u` does not
+// show. The stderr stream does not have the race, but it carries text only:
+// no CODE=/CHAT_ID= fields to filter on. So entries go through the native
+// protocol with their fields, and every log call then waits until journald
+// has read the entry (journalBarrier: an empty datagram behind it, and
+// SIOCOUTQ on our socket falling to 0), bounded by 500 ms. If the native
+// socket fails, the line goes to stderr with a "<N>" priority prefix.
+// `make test-systemd` proves it with journald paused: plain journal.Send
+// loses the last lines of short-lived units, this handler keeps them.
 package service
 
 import (
