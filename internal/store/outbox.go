@@ -45,6 +45,31 @@ ORDER BY o.id LIMIT ?`, afterID, s.unix(), limit)
 	return ms, nil
 }
 
+// PendingOutboxChat returns up to limit messages of one chat with id >
+// afterID that may be sent now, in id order (empty for a paused chat).
+func (s *Store) PendingOutboxChat(ctx context.Context, chatID, afterID int64, limit int) ([]OutboxMsg, error) {
+	rows, err := s.db.QueryContext(ctx, `
+SELECT o.id, o.chat_id, o.code, o.body, o.attempts FROM outbox o JOIN chats c ON c.id = o.chat_id
+WHERE o.chat_id = ? AND o.id > ? AND o.not_before <= ? AND c.paused_at IS NULL
+ORDER BY o.id LIMIT ?`, chatID, afterID, s.unix(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending outbox of chat %d: %w", chatID, err)
+	}
+	defer rows.Close()
+	var ms []OutboxMsg
+	for rows.Next() {
+		var m OutboxMsg
+		if err := rows.Scan(&m.ID, &m.ChatID, &m.Code, &m.Body, &m.Attempts); err != nil {
+			return nil, fmt.Errorf("store: pending outbox of chat %d: %w", chatID, err)
+		}
+		ms = append(ms, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: pending outbox of chat %d: %w", chatID, err)
+	}
+	return ms, nil
+}
+
 // OutboxLen counts the queued messages (all chats, due or not).
 func (s *Store) OutboxLen(ctx context.Context) (int, error) {
 	var n int

@@ -79,9 +79,14 @@ type sender struct {
 }
 
 type chatQueue struct {
-	msgs     []store.OutboxMsg // by id
+	msgs     []store.OutboxMsg // by id, at most perChatCap
 	next     time.Time         // earliest next send
 	inFlight bool
+	// more: the chat has more due messages than were loaded; they are
+	// fetched for it (in id order) when its queue drains, and sweeps skip
+	// them meanwhile.
+	more   bool
+	lastID int64 // highest id loaded for the chat
 }
 
 func newSender(st *store.Store, tg Sender, opt Options, log *slog.Logger) *sender {
@@ -108,7 +113,12 @@ func (s *sender) wake() {
 
 const (
 	refillBatch = 500
-	lowWater    = 200
+	// lowWater: sweep the outbox for more while fewer chats have
+	// messages in memory.
+	lowWater = 100
+	// perChatCap bounds one chat's messages in memory, so a chat with
+	// hundreds of messages (sent 1/s) never crowds the others out.
+	perChatCap = 4
 	// windowMargin is added to the sliding second and to retry_after.
 	windowMargin = 10 * time.Millisecond
 	idlePoll     = time.Second
@@ -125,6 +135,17 @@ type sendResult struct {
 // sendSlot is one send in the global window; done is when it was
 // answered (zero while in flight).
 type sendSlot struct{ done time.Time }
+
+// queuedChats counts the chats with messages in memory.
+func (s *sender) queuedChats() int {
+	n := 0
+	for _, q := range s.chats {
+		if len(q.msgs) > 0 {
+			n++
+		}
+	}
+	return n
+}
 
 func (s *sender) queued() int {
 	n := 0
@@ -152,19 +173,45 @@ func (s *sender) refill(ctx context.Context) (exhausted bool, err error) {
 		if s.known[m.ID] || s.skip[m.ChatID] {
 			continue
 		}
-		s.known[m.ID] = true
-		s.sweepOK = true
 		q := s.chats[m.ChatID]
 		if q == nil {
 			q = &chatQueue{}
 			s.chats[m.ChatID] = q
 		}
+		if q.more || len(q.msgs) >= perChatCap {
+			q.more = true // fetched for the chat when its queue drains
+			continue
+		}
+		s.known[m.ID] = true
+		s.sweepOK = true
 		q.add(m)
 	}
 	return false, nil
 }
 
+// topUp loads the next messages of a chat whose queue drained.
+func (s *sender) topUp(ctx context.Context, chat int64, q *chatQueue) error {
+	if !q.more || len(q.msgs) > 0 || s.skip[chat] {
+		return nil
+	}
+	rows, err := s.store.PendingOutboxChat(ctx, chat, q.lastID, perChatCap)
+	if err != nil {
+		return err
+	}
+	q.more = len(rows) == perChatCap
+	for _, m := range rows {
+		if !s.known[m.ID] {
+			s.known[m.ID] = true
+			q.add(m)
+		}
+	}
+	return nil
+}
+
 func (q *chatQueue) add(ms ...store.OutboxMsg) {
+	for _, m := range ms {
+		q.lastID = max(q.lastID, m.ID)
+	}
 	q.msgs = append(q.msgs, ms...)
 	sort.SliceStable(q.msgs, func(i, j int) bool { return q.msgs[i].ID < q.msgs[j].ID })
 }
@@ -245,7 +292,7 @@ func (s *sender) run(ctx context.Context, deadline time.Time, queryDone <-chan s
 			continue
 		}
 		// Keep enough in memory to choose from.
-		if s.queued() < lowWater && (!exhausted || now.Sub(lastRefill) >= idlePoll) {
+		if s.queuedChats() < lowWater && (!exhausted || now.Sub(lastRefill) >= idlePoll) {
 			ex, err := s.refill(db)
 			if err != nil {
 				fatal = err
@@ -257,7 +304,7 @@ func (s *sender) run(ctx context.Context, deadline time.Time, queryDone <-chan s
 			} else if s.sweepOK {
 				exhausted = false
 			}
-			if !ex && s.queued() < lowWater {
+			if !ex && s.queuedChats() < lowWater {
 				continue // next page
 			}
 		}
@@ -355,6 +402,9 @@ func (s *sender) handle(ctx context.Context, r sendResult, fatal *error) {
 			log.Error("delivered message not removed from outbox; it may be repeated", slog.Any("error", err))
 		}
 		s.pop(q, r.msg.ID)
+		if err := s.topUp(ctx, r.chat, q); err != nil {
+			*fatal = err
+		}
 		return
 	}
 	te, _ := telegram.AsError(r.err)
@@ -401,6 +451,7 @@ func (s *sender) handle(ctx context.Context, r sendResult, fatal *error) {
 			s.chats[to] = nq
 		}
 		nq.add(q.msgs...)
+		nq.more = nq.more || q.more
 		return
 	case telegram.Blocked:
 		s.paused++
@@ -442,6 +493,9 @@ func (s *sender) handle(ctx context.Context, r sendResult, fatal *error) {
 	}
 	if class == telegram.BadRequest {
 		s.pop(q, r.msg.ID) // only this message is wrong; the chat's others may go
+		if err := s.topUp(ctx, r.chat, q); err != nil {
+			*fatal = err
+		}
 	} else {
 		s.drop(r.chat) // keep the chat's order: its later messages wait too
 	}

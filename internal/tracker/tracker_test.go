@@ -527,3 +527,45 @@ func TestPassSIGTERMStopsDelivery(t *testing.T) {
 		}
 	}
 }
+
+// A chat with hundreds of queued messages (sent one a second) must not
+// hold back the other chats' messages queued after them.
+func TestSenderNoStarvationByOneBusyChat(t *testing.T) {
+	e := newEnv(t)
+	e.exec(t, "INSERT INTO chats (id, created_at, updated_at) VALUES (1, 0, 0)")
+	for i := range 700 { // more than a page of the sweep
+		e.exec(t, "INSERT INTO outbox (chat_id, code, body, created_at) VALUES (1, 'X', ?, 0)", fmt.Sprintf("busy %d", i))
+	}
+	for c := int64(2); c <= 11; c++ {
+		e.exec(t, "INSERT INTO chats (id, created_at, updated_at) VALUES (?, 0, 0)", c)
+		e.exec(t, "INSERT INTO outbox (chat_id, code, body, created_at) VALUES (?, 'Y', 'other', 0)", c)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() {
+		e.tg.Wait(ctx, func(calls []telegramtest.Call) bool {
+			others := 0
+			for _, c := range calls {
+				if c.ChatID != 1 && c.OK() {
+					others++
+				}
+			}
+			return others == 10
+		})
+		cancel()
+	}()
+	opt := fastOpts()
+	opt.ChatInterval = 50 * time.Millisecond
+	if _, err := e.newPass(opt).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	busy := len(e.tg.Messages(1))
+	if busy > 10 {
+		t.Fatalf("the other chats waited for %d of the busy chat's messages", busy)
+	}
+	for i, m := range e.tg.Messages(1) {
+		if want := fmt.Sprintf("busy %d", i); m.Text != want {
+			t.Fatalf("busy chat message %d is %q, want %q (outbox order)", i, m.Text, want)
+		}
+	}
+}
