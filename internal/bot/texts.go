@@ -46,7 +46,7 @@ func providerName(p string) string {
 // providersText lists the providers that receive codes, in HTML.
 func providersText(ps []string) string {
 	if len(ps) == 0 {
-		return "no serviço de rastreio que quem opera este bot configurou"
+		return "um serviço de rastreio escolhido por quem opera este bot"
 	}
 	names := make([]string, len(ps))
 	for i, p := range ps {
