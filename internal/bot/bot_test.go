@@ -68,6 +68,10 @@ func TestProvidersInTexts(t *testing.T) {
 	m := h.say(1, "/privacidade")
 	mustContain(t, m.Text, "17TRACK e API oficial dos Correios")
 	mustNotContain(t, m.Text, "Site Rastreio")
+
+	none := newHarness(t, func(c *bot.Config) { c.Providers = nil })
+	mustContain(t, none.say(1, "/privacidade").Text, "são consultados em um serviço de rastreio escolhido por quem opera este bot.")
+	mustContain(t, none.say(1, "/start").Text, "consultados em um serviço de rastreio")
 }
 
 func TestAddCodesListAndRename(t *testing.T) {
