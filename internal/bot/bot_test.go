@@ -70,8 +70,8 @@ func TestProvidersInTexts(t *testing.T) {
 	mustNotContain(t, m.Text, "Site Rastreio")
 
 	none := newHarness(t, func(c *bot.Config) { c.Providers = nil })
-	mustContain(t, none.say(1, "/privacidade").Text, "são consultados em um serviço de rastreio escolhido por quem opera este bot.")
-	mustContain(t, none.say(1, "/start").Text, "consultados em um serviço de rastreio")
+	mustContain(t, none.say(1, "/privacidade").Text, "são consultados via um serviço de rastreio escolhido por quem opera este bot.")
+	mustContain(t, none.say(1, "/start").Text, "consultados via um serviço de rastreio")
 }
 
 func TestAddCodesListAndRename(t *testing.T) {

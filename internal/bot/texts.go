@@ -64,7 +64,7 @@ func welcomeText(providers []string) string {
 		"<code>" + exampleCode + " tênis</code>\n" +
 		"Pode mandar vários de uma vez, um por linha. Em grupos, use <code>/add " + exampleCode + " tênis</code>.\n\n" +
 		"/pacotes mostra o que estou acompanhando, /gif mostra um tutorial e /ajuda tem todos os comandos.\n\n" +
-		"🔒 Guardo só os códigos, as descrições e o número desta conversa. Os códigos são consultados em " +
+		"🔒 Guardo só os códigos, as descrições e o número desta conversa. Os códigos são consultados via " +
 		providersText(providers) + ". Para apagar tudo, use /apagar_meus_dados (detalhes em /privacidade)."
 }
 
@@ -72,7 +72,7 @@ func groupWelcomeText(providers []string) string {
 	return "👋 Olá, pessoal! Para acompanhar um pacote aqui no grupo, mandem:\n" +
 		"<code>/add " + exampleCode + " descrição</code>\n" +
 		"Eu aviso aqui quando ele se mexer. /pacotes mostra a lista do grupo e /ajuda, os comandos.\n\n" +
-		"🔒 Guardo só os códigos, as descrições e o número deste grupo; os códigos são consultados em " +
+		"🔒 Guardo só os códigos, as descrições e o número deste grupo; os códigos são consultados via " +
 		providersText(providers) + ". /apagar_meus_dados apaga tudo do grupo (detalhes em /privacidade)."
 }
 
@@ -99,7 +99,7 @@ func privacyText(providers []string) string {
 		"• os códigos que você mandou e as descrições que deu a eles;\n" +
 		"• o histórico de rastreio desses códigos.\n" +
 		"Não guardo suas outras mensagens, nem telefone ou endereço.\n\n" +
-		"Os códigos (só os códigos, sem descrição nem dados seus) são consultados em " + providersText(providers) + ".\n\n" +
+		"Os códigos (só os códigos, sem descrição nem dados seus) são consultados via " + providersText(providers) + ".\n\n" +
 		"Um código sai da lista quando você o remove (/remover) ou algum tempo depois da entrega. " +
 		"Para apagar tudo agora: /apagar_meus_dados."
 }
