@@ -320,7 +320,9 @@ func TestSIGTERMMidDelivery(t *testing.T) {
 		f.correios.SetObject(code, correiostest.Object(code, 2, time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)))
 	}
 	f.track(t, pairs)
-	f.tg.SetLatency(100 * time.Millisecond)
+	// A slow Telegram, so that the time the signal takes to reach the
+	// program is short next to a send.
+	f.tg.SetLatency(300 * time.Millisecond)
 	var out syncBuffer
 	cmd := startChild(t, f.env(), &out)
 	f.tg.WaitCalls(t, "sendMessage", 3)
@@ -328,7 +330,7 @@ func TestSIGTERMMidDelivery(t *testing.T) {
 	sent := len(f.tg.Calls("sendMessage"))
 	start := time.Now()
 	err := cmd.Wait()
-	if err != nil || time.Since(start) > 3*time.Second {
+	if err != nil || time.Since(start) > 5*time.Second {
 		t.Fatalf("exit %v after %v, want 0 at once\n%s", err, time.Since(start), out.String())
 	}
 	if after := len(f.tg.Calls("sendMessage")); after > sent+4 {
