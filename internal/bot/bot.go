@@ -135,9 +135,9 @@ func (b *Bot) Healthy() bool {
 func (b *Bot) Handled() int64 { return b.handled.Load() }
 
 // Run polls and handles updates until ctx ends; then it confirms the
-// offset of what it handled and returns nil. Updates are handled at most
-// once: the next offset is stored before a batch is handled, and moved
-// back to the first update left over when a stop interrupts the batch.
+// offset of what it handled and returns nil. The offset is stored after
+// each update is handled, so a restart never handles an update twice
+// (but for the one in hand at a kill -9) and never skips one.
 // It returns an error only when the token stops working.
 func (b *Bot) Run(ctx context.Context) error {
 	b.senders.Store(startSenders())
@@ -188,17 +188,19 @@ func (b *Bot) Run(ctx context.Context) error {
 				next = u.UpdateID + 1
 			}
 		}
-		b.saveOffset(ctx, next)
 		for _, u := range ups {
 			if u.UpdateID < offset {
 				continue // already handled (Telegram resent it)
 			}
 			if ctx.Err() != nil {
 				next = u.UpdateID // leave the rest for the next start
-				b.saveOffset(ctx, next)
 				break
 			}
 			b.HandleUpdate(ctx, u)
+			// Stored after each update: a stop or crash resumes right
+			// after the last update handled, so none is lost and at most
+			// the one in hand at a kill -9 is seen again.
+			b.saveOffset(ctx, u.UpdateID+1)
 		}
 		offset = next
 	}
