@@ -606,8 +606,9 @@ LIMIT ?`, chunk)
 
 // ExpireParcels removes the parcels tracked for too long without news —
 // never found in ExpireNotFound, final for ExpireFinal, or found but idle
-// for ExpireIdle — after queuing one message to each active chat tracking
-// them. Removing a parcel removes its events and tracked rows; messages
+// for ExpireIdle, and added by every chat tracking them at least that long
+// ago (a chat that just added a code gets the full time) — after queuing
+// one message to each active chat tracking them. Removing a parcel removes its events and tracked rows; messages
 // already queued stay in the outbox. It returns how many it removed and
 // how many messages it queued.
 func (s *Store) ExpireParcels(ctx context.Context, render RenderFunc) (expired, queued int, err error) {
@@ -617,10 +618,13 @@ func (s *Store) ExpireParcels(ctx context.Context, render RenderFunc) (expired, 
 	idle := now.Add(-ExpireIdle).Unix()
 	for {
 		rows, err := s.db.QueryContext(ctx, `
-SELECT code, state FROM parcels
-WHERE (state IN ('new', 'notfound') AND created_at <= ?)
-   OR (state = 'final' AND final_at <= ?)
-   OR (state = 'active' AND MAX(COALESCE(last_event_at, 0), COALESCE(found_at, created_at)) <= ?)
+SELECT p.code, p.state FROM parcels p
+WHERE ((p.state IN ('new', 'notfound') AND p.created_at <= ?1
+        AND NOT EXISTS (SELECT 1 FROM tracked t WHERE t.code = p.code AND t.added_at > ?1))
+    OR (p.state = 'final' AND p.final_at <= ?2
+        AND NOT EXISTS (SELECT 1 FROM tracked t WHERE t.code = p.code AND t.added_at > ?2))
+    OR (p.state = 'active' AND MAX(COALESCE(p.last_event_at, 0), COALESCE(p.found_at, p.created_at)) <= ?3
+        AND NOT EXISTS (SELECT 1 FROM tracked t WHERE t.code = p.code AND t.added_at > ?3)))
 LIMIT 500`, notFound, final, idle)
 		if err != nil {
 			return expired, queued, fmt.Errorf("store: expire: %w", err)

@@ -392,6 +392,25 @@ func TestExpireParcels(t *testing.T) {
 	}
 }
 
+// A chat that adds an old not-found code gets the full 30 days.
+func TestExpireCountsFromLatestAdd(t *testing.T) {
+	s := mustOpen(t, "")
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return now.Add(-31 * 24 * time.Hour) })
+	trtTrack(t, s, 1, "NF", "")
+	trtSave(t, s, 1, trtStatus("NF", tracking.NotYet))
+	s.SetClock(func() time.Time { return now })
+	trtChat(t, s, 2)
+	s.db.Exec("INSERT INTO tracked (chat_id, code, description, added_at) VALUES (2, 'NF', '', ?)", now.Add(-24*time.Hour).Unix())
+	if exp, _, err := s.ExpireParcels(t.Context(), trtRender); err != nil || exp != 0 {
+		t.Fatalf("expired %d (%v), want 0: chat 2 added it a day ago", exp, err)
+	}
+	s.SetClock(func() time.Time { return now.Add(30 * 24 * time.Hour) })
+	if exp, _, err := s.ExpireParcels(t.Context(), trtRender); err != nil || exp != 1 {
+		t.Fatalf("expired %d (%v), want 1 once chat 2 had it 30 days", exp, err)
+	}
+}
+
 func sortStrings(s []string) {
 	for i := 1; i < len(s); i++ {
 		for j := i; j > 0 && s[j] < s[j-1]; j-- {
