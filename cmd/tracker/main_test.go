@@ -482,3 +482,40 @@ func acceptedButQueued(t *testing.T, f *fixture) int {
 	}
 	return n
 }
+
+// A second tracker started while a real one runs exits at once, saying so.
+func TestSecondInstanceWhileARealPassRuns(t *testing.T) {
+	f := newFixture(t)
+	pairs := map[int64]string{}
+	for i := range 10 {
+		code := fmt.Sprintf("QQ%09dBR", 400000000+i)
+		pairs[int64(4000+i)] = code
+		f.correios.SetObject(code, correiostest.Object(code, 2, time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)))
+	}
+	f.track(t, pairs)
+	f.tg.SetLatency(300 * time.Millisecond)
+	var childOut syncBuffer
+	cmd := startChild(t, f.env(), &childOut)
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	f.tg.WaitCalls(t, "sendMessage", 1)
+	var out bytes.Buffer
+	start := time.Now()
+	code := run(t.Context(), nil, getenv(f.env()), &out)
+	if d := time.Since(start); code != 0 || d > 2*time.Second {
+		t.Fatalf("second tracker: exit %d after %v, want 0 within 2 s\n%s", code, d, out.String())
+	}
+	if l := lastLine(out.String()); !strings.Contains(l, "another tracker pass is running") {
+		t.Fatalf("second tracker said %q", l)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("first tracker: %v\n%s", err, childOut.String())
+	}
+	for chat := range pairs {
+		if n := len(f.tg.Messages(chat)); n != 1 {
+			t.Errorf("chat %d got %d messages, want 1", chat, n)
+		}
+	}
+}
