@@ -113,6 +113,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		RecheckFor: provs.recheck(cfg, limits, spacing),
 		SendRate:   cfg.SendRate,
 		Logger:     log,
+		Progress:   func(st string) { service.Status("%s", st) },
 	})
 	sum, err := pass.Run(ctx)
 

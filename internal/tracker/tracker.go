@@ -54,6 +54,9 @@ type Options struct {
 	// another reason than limits, blocks or migrations) is tried.
 	MaxAttempts int
 	Logger      *slog.Logger
+	// Progress, when set, is told how the queries go, every few seconds
+	// (cmd/tracker puts it in systemd's STATUS=).
+	Progress func(status string)
 }
 
 // Defaults.
@@ -103,6 +106,9 @@ func (o *Options) defaults() {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 }
+
+// progressEvery spaces Progress calls.
+const progressEvery = 5 * time.Second
 
 // ErrTelegramAuth means Telegram rejected the bot token (401).
 var ErrTelegramAuth = errors.New("tracker: telegram rejected the bot token")
@@ -398,6 +404,7 @@ func (p *Pass) query(ctx, db context.Context, pass int64, due []store.Due, query
 		}
 	}
 	var saveErr error
+	lastProgress := time.Now()
 	for a := range answers {
 		handle(a)
 	drain: // save what piled up in one transaction
@@ -432,6 +439,10 @@ func (p *Pass) query(ctx, db context.Context, pass int64, due []store.Due, query
 		pending = pending[:0]
 		if st.Queued > 0 {
 			wake()
+		}
+		if p.opt.Progress != nil && time.Since(lastProgress) >= progressEvery {
+			lastProgress = time.Now()
+			p.opt.Progress(fmt.Sprintf("pass %d: %d of %d due codes checked, %d new events", pass, sum.Checked, len(due), sum.NewEvents))
 		}
 	}
 	wg.Wait()
