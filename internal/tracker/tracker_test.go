@@ -265,7 +265,7 @@ func TestPassHungProviderEndsWithinBound(t *testing.T) {
 	opt.PassMax = 800 * time.Millisecond
 	start := time.Now()
 	sum := e.pass(t, opt)
-	if d := time.Since(start); d > 2*time.Second {
+	if d := time.Since(start); d > 4*time.Second {
 		t.Fatalf("pass took %v with PassMax 800ms", d)
 	}
 	if sum.Stopped != "time bound" {
@@ -342,7 +342,7 @@ func TestPass429BeyondBoundLeftForNextPass(t *testing.T) {
 	opt.PassMax = 2 * time.Second
 	start := time.Now()
 	sum := e.pass(t, opt)
-	if sum.Sent != 0 || sum.Left != 1 || time.Since(start) > 3*time.Second {
+	if sum.Sent != 0 || sum.Left != 1 || time.Since(start) > 5*time.Second {
 		t.Fatalf("summary %+v after %v, want the message left", sum, time.Since(start))
 	}
 	var notBefore int64
@@ -555,7 +555,7 @@ func TestSenderNoStarvationByOneBusyChat(t *testing.T) {
 		cancel()
 	}()
 	opt := fastOpts()
-	opt.ChatInterval = 50 * time.Millisecond
+	opt.ChatInterval = 100 * time.Millisecond
 	if _, err := e.newPass(opt).Run(ctx); err != nil {
 		t.Fatal(err)
 	}
