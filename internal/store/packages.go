@@ -137,12 +137,22 @@ var pkAddSQL = [...]string{
 
 // RemovePackage stops chat from tracking code; false if it did not.
 func (s *Store) RemovePackage(ctx context.Context, chatID int64, code string) (bool, error) {
-	res, err := s.db.ExecContext(ctx, "DELETE FROM tracked WHERE chat_id = ? AND code = ?", chatID, code)
+	var removed bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM tracked WHERE chat_id = ? AND code = ?", chatID, code)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		removed = n > 0
+		// Notifications queued for it would arrive after "parei de acompanhar".
+		_, err = tx.ExecContext(ctx, "DELETE FROM outbox WHERE chat_id = ? AND code = ?", chatID, code)
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("store: remove %s from chat %d: %w", code, chatID, err)
 	}
-	n, _ := res.RowsAffected()
-	return n > 0, nil
+	return removed, nil
 }
 
 const packagesSelectSQL = `SELECT t.code, t.description, t.added_at, p.state, p.last_kind, p.last_status,

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -173,5 +174,38 @@ func TestAddRevivesExpiredParcel(t *testing.T) {
 	s.DB().QueryRow("SELECT state, misses FROM parcels").Scan(&state, &misses)
 	if state != "active" || misses != 2 {
 		t.Fatalf("active parcel reset: %s %d", state, misses)
+	}
+}
+
+// Removing a code drops the notifications queued for it in that chat only.
+func TestRemovePackageDropsItsQueuedNotifications(t *testing.T) {
+	s := mustOpen(t, "")
+	ctx := t.Context()
+	for _, c := range []ChatRef{{ID: 1}, {ID: 2}} {
+		if _, err := s.AddPackages(ctx, c, items("QQ850419295BR", "x", "QH991577104BR", "y"), 100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range [][2]any{{1, "QQ850419295BR"}, {1, "QH991577104BR"}, {2, "QQ850419295BR"}} {
+		if _, err := s.db.Exec("INSERT INTO outbox (chat_id, code, body, created_at) VALUES (?, ?, 'oi', 0)", r[0], r[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.RemovePackage(ctx, 1, "QQ850419295BR"); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	rows, err := s.db.Query("SELECT chat_id || ':' || code FROM outbox ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		rows.Scan(&v)
+		left = append(left, v)
+	}
+	if strings.Join(left, ",") != "1:QH991577104BR,2:QQ850419295BR" {
+		t.Fatalf("outbox after remove = %v", left)
 	}
 }
