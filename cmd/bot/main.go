@@ -56,6 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		fmt.Fprintf(stderr, "rastreio-bot: %v\n", err)
 		if config.IsConfigError(err) {
+			service.Status("configuration error: %v", err)
 			return exitConfig
 		}
 		return exitFailure
@@ -71,11 +72,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		switch {
 		case telegram.ClassOf(err) == telegram.Unauthorized:
 			fmt.Fprintln(stderr, "rastreio-bot: TELEGRAM_BOT_TOKEN was rejected by Telegram (getMe: 401 Unauthorized); put the token @BotFather gave in TELEGRAM_BOT_TOKEN")
+			service.Status("configuration error: TELEGRAM_BOT_TOKEN rejected by Telegram (401)")
 			return exitConfig
 		case telegram.ClassOf(err) == telegram.BadRequest:
 			// 404 and the like: the URL built from the token and the
 			// endpoint does not exist; retrying will not help.
 			fmt.Fprintf(stderr, "rastreio-bot: Telegram refused getMe (%s): check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ENDPOINT\n", telegram.Redact(errorText(err), token))
+			service.Status("configuration error: Telegram refused getMe: check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ENDPOINT")
 			return exitConfig
 		case ctx.Err() != nil:
 			return exitOK // stopped while starting
@@ -131,6 +134,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if runErr != nil {
 		if telegram.ClassOf(runErr) == telegram.Unauthorized {
 			fmt.Fprintln(stderr, "rastreio-bot: TELEGRAM_BOT_TOKEN was rejected by Telegram (401 Unauthorized); was the token revoked?")
+			service.Status("configuration error: TELEGRAM_BOT_TOKEN rejected by Telegram (401); revoked?")
 			return exitConfig
 		}
 		log.Error("update loop failed", slog.Any("error", runErr))

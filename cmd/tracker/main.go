@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		fmt.Fprintf(stderr, "rastreio-tracker: %v\n", err)
 		if config.IsConfigError(err) {
+			service.Status("configuration error: %v", err)
 			return exitConfig
 		}
 		return exitFail
@@ -93,6 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		log.Error("cannot set up the tracking providers", slog.Any("error", err))
 		if config.IsConfigError(err) || errors.Is(err, tracking.ErrAuth) {
+			service.Status("configuration error: tracking providers: %v", err)
 			return exitConfig
 		}
 		return exitFail
@@ -104,6 +106,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	tg, err := telegram.New(context.WithoutCancel(ctx), cfg.Token.Reveal(), cfg.Endpoint, telegram.Options{SkipGetMe: true})
 	if err != nil {
 		log.Error("cannot set up the Telegram client", slog.Any("error", err))
+		service.Status("configuration error: Telegram client: %s", telegram.Redact(err.Error(), cfg.Token.Reveal()))
 		return exitConfig
 	}
 	service.Status("pass running")
@@ -118,13 +121,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	sum, err := pass.Run(ctx)
 
 	code := exitOK
+	why := "" // STATUS= after a rejected credential (exit 78)
 	switch {
 	case errors.Is(err, tracking.ErrAuth):
+		why = "configuration error: a tracking provider rejected the credentials: fix " + authVars(err)
 		log.Error("tracking provider rejected the credentials: fix "+authVars(err)+" and restart",
 			slog.Any("error", err))
 		code = exitConfig
 	case errors.Is(err, tracker.ErrTelegramAuth):
 		log.Error("Telegram rejected the bot token: fix TELEGRAM_BOT_TOKEN and restart")
+		why = "configuration error: TELEGRAM_BOT_TOKEN rejected by Telegram (401)"
 		code = exitConfig
 	case err != nil:
 		log.Error("pass failed", slog.Any("error", err))
@@ -135,6 +141,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	// The summary is the pass's last log line.
 	log.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "pass done", attrs...)
 	service.Status("%s; usage %s", sum.Status(), usage.Value.String())
+	if why != "" {
+		service.Status("%s", why)
+	}
 	return code
 }
 

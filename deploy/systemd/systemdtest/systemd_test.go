@@ -244,7 +244,12 @@ mkdir -p /root/rel && tar -xzf `+tarball+` -C /root/rel --strip-components=1 && 
 		if out := g.sh(t, "systemctl --failed --no-legend"); !strings.Contains(out, bot) {
 			t.Errorf("systemctl --failed:\n%s", out)
 		}
-		return "StatusText=" + strconv.Quote(g.prop(t, bot, "StatusText"))
+		// systemctl status says why (STATUS= sent before exiting).
+		st := g.prop(t, bot, "StatusText")
+		if !strings.Contains(st, "TELEGRAM_BOT_TOKEN") {
+			t.Errorf("StatusText=%q, want the reason naming TELEGRAM_BOT_TOKEN", st)
+		}
+		return "StatusText=" + strconv.Quote(st)
 	})
 
 	check(t, "no provider credentials: the tracker ends failed with status 78", func(t *testing.T) string {
@@ -262,7 +267,11 @@ mkdir -p /root/rel && tar -xzf `+tarball+` -C /root/rel --strip-components=1 && 
 		if s := g.prop(t, tracker, "NRestarts"); s != "0" {
 			t.Errorf("NRestarts=%s, want 0", s)
 		}
-		return "StatusText=" + strconv.Quote(g.prop(t, tracker, "StatusText"))
+		st := g.prop(t, tracker, "StatusText")
+		if !strings.Contains(st, "CORREIOS_USER") {
+			t.Errorf("StatusText=%q, want the reason naming CORREIOS_USER", st)
+		}
+		return "StatusText=" + strconv.Quote(st)
 	})
 
 	// From here on the configuration is good.
