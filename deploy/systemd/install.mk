@@ -85,6 +85,6 @@ uninstall-units: ## (root) stop, disable and remove the units; keeps the data
 	-$(SYSTEMCTL) disable --now $(UNITS)
 	rm -f $(addprefix $(UNITDIR)/,$(UNITS))
 	$(SYSTEMCTL) daemon-reload
-	-$(SYSTEMCTL) reset-failed $(UNITS) 2>/dev/null
+	@$(SYSTEMCTL) reset-failed $(UNITS) 2>/dev/null || true
 	@echo "Kept: the database ($(STATEDIR), i.e. /var/lib/private/rastreio), $(CONFDIR)/rastreio.env,"
 	@echo "$(CREDSTORE)/rastreio.*, the binaries in $(BINDIR) and any drop-ins under $(UNITDIR)/rastreio-*.service.d."
