@@ -19,6 +19,9 @@ CONFDIR    ?= $(DESTDIR)/etc/rastreio
 CREDSTORE  ?= $(DESTDIR)/etc/credstore
 STATEDIR   ?= /var/lib/rastreio
 SYSTEMCTL  ?= systemctl
+# How to get bin/ when it is missing: the repository's Makefile sets it to
+# its build; a release tarball has bin/ and no way to build.
+BUILD_BIN  ?=
 PROGRAMS    = rastreio-bot rastreio-tracker
 UNITS       = rastreio-bot.service rastreio-tracker.service
 
@@ -39,6 +42,7 @@ install-units: ## (root) install and enable the units; start what has credential
 	@set -e; \
 	for p in $(PROGRAMS); do \
 		if [ -x "$(BINDIR)/$$p" ]; then echo "keeping $(BINDIR)/$$p (make install replaces it)"; continue; fi; \
+		if [ ! -x "$(BINSRC)/$$p" ] && [ -n "$(BUILD_BIN)" ]; then $(or $(BUILD_BIN),:); fi; \
 		[ -x "$(BINSRC)/$$p" ] || { echo "$(BINSRC)/$$p is missing: run 'make build' first (needs Go and gcc) or use a release tarball"; exit 1; }; \
 		echo "install -D -m 0755 $(BINSRC)/$$p $(BINDIR)/$$p"; \
 		install -D -m 0755 "$(BINSRC)/$$p" "$(BINDIR)/$$p"; \
