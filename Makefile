@@ -43,6 +43,7 @@ clean:
 # --- installing and shipping (deploy/systemd) --------------------------------
 # install-units, uninstall-units, install-bin; the same file is the
 # Makefile fragment of the release tarball, so it never builds.
+BUILD_BIN = $(MAKE) --no-print-directory build
 include deploy/systemd/install.mk
 
 install: build ## binaries → $(DESTDIR)$(PREFIX)/bin
