@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,8 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/rastreio/rastreio/internal/tracking"
 )
@@ -63,15 +58,9 @@ type Config struct {
 	Burst      int     // CORREIOS_RATE_BURST; the client bursts at most half of it
 	HTTPClient *http.Client
 	Tokens     TokenStore // nil: the token lives in memory only
-	UserAgent  string
 	Logger     *slog.Logger
-
-	RequestTimeout   time.Duration // per HTTP request (≤ 15 s)
-	Attempts         int           // tries per request on 5xx and network errors
-	MaxFailures      int           // consecutive failed requests before the client gives up for its lifetime
-	Backoff          time.Duration // first retry delay (doubles, with jitter)
-	MaxRateLimitWait time.Duration // longest 429 wait absorbed before returning *tracking.RateLimitedError
-	Now              func() time.Time
+	Now        func() time.Time
+	Tuning
 }
 
 // Client is the official Correios API as a tracking.Provider. One Client
@@ -82,8 +71,7 @@ type Client struct {
 	cfg      Config
 	base     string
 	identity string // whose token: CORREIOS_USER (a token of another user is ignored)
-	hc       *http.Client
-	limiter  *rate.Limiter
+	tr       *Transport
 	log      *slog.Logger
 	now      func() time.Time
 
@@ -96,9 +84,6 @@ type Client struct {
 	fresh     bool  // the current token was issued during this client's life
 	proven    bool  // the current token was accepted by a tracking request
 	tokenErr  error // a failed token request, repeated to every caller
-	failures  atomic.Int32
-	lastErr   atomic.Pointer[error]
-	requests  atomic.Int64
 	tokenReqs atomic.Int64
 }
 
@@ -117,34 +102,13 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Burst <= 0 {
 		cfg.Burst = 1
 	}
-	if cfg.RequestTimeout <= 0 || cfg.RequestTimeout > 15*time.Second {
-		cfg.RequestTimeout = DefaultRequestTimeout
-	}
-	if cfg.Attempts <= 0 {
-		cfg.Attempts = DefaultAttempts
-	}
-	if cfg.MaxFailures <= 0 {
-		cfg.MaxFailures = DefaultMaxFailures
-	}
-	if cfg.Backoff <= 0 {
-		cfg.Backoff = DefaultBackoff
-	}
-	if cfg.MaxRateLimitWait <= 0 {
-		cfg.MaxRateLimitWait = DefaultMaxRateLimitWait
-	}
-	if cfg.UserAgent == "" {
-		cfg.UserAgent = DefaultUserAgent
-	}
 	c := &Client{
 		cfg:      cfg,
 		base:     strings.TrimRight(cfg.BaseURL, "/"),
 		identity: cfg.User,
-		hc:       cfg.HTTPClient,
+		tr:       NewTransport(ProviderName, cfg.HTTPClient, cfg.Rate, cfg.Burst, cfg.Tuning),
 		log:      cfg.Logger,
 		now:      cfg.Now,
-	}
-	if c.hc == nil {
-		c.hc = &http.Client{Timeout: cfg.RequestTimeout}
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -152,20 +116,8 @@ func New(cfg Config) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	c.limiter = NewLimiter(cfg.Rate, cfg.Burst)
+	c.cfg.Tuning = c.tr.Tuning()
 	return c, nil
-}
-
-// NewLimiter paces requests slightly under the provider's rate (r
-// requests/s) with a burst well inside the provider's burst b, so the
-// first request goes at once and arrival jitter never empties the
-// provider's bucket.
-func NewLimiter(r float64, b int) *rate.Limiter {
-	burst := b / 2
-	if burst < 1 {
-		burst = 1
-	}
-	return rate.NewLimiter(rate.Limit(r*RatePacing), burst)
 }
 
 // Name implements tracking.Provider.
@@ -176,11 +128,11 @@ func (c *Client) MaxBatch() int { return MaxBatch }
 
 // Requests returns how many HTTP requests the client has sent (tracking
 // and token), for usage accounting.
-func (c *Client) Requests() int64 { return c.requests.Load() }
+func (c *Client) Requests() int64 { return c.tr.Requests() }
 
 // Billed implements tracking.Billed: the official API is free; its
 // requests are counted for information.
-func (c *Client) Billed() int64 { return c.requests.Load() }
+func (c *Client) Billed() int64 { return c.tr.Requests() }
 
 // TokenRequests returns how many token requests the client has sent.
 func (c *Client) TokenRequests() int64 { return c.tokenReqs.Load() }
@@ -194,7 +146,7 @@ func (c *Client) Track(ctx context.Context, codes []string) (map[string]tracking
 	if len(codes) > MaxBatch {
 		return nil, fmt.Errorf("correios: %d codes in one call, at most %d", len(codes), MaxBatch)
 	}
-	if err := c.broken(); err != nil {
+	if err := c.tr.Broken(); err != nil {
 		return nil, err
 	}
 	tok, err := c.token(ctx)
@@ -202,7 +154,7 @@ func (c *Client) Track(ctx context.Context, codes []string) (map[string]tracking
 		return nil, err
 	}
 	for try := 0; ; try++ {
-		res, err := c.send(ctx, func(ctx context.Context) (*http.Request, error) {
+		res, err := c.tr.Send(ctx, func(ctx context.Context) (*http.Request, error) {
 			return c.trackRequest(ctx, codes, tok)
 		})
 		if err != nil {
@@ -333,7 +285,7 @@ func (c *Client) fetchLocked(ctx context.Context) (string, error) {
 		path = "/token/v1/autentica/cartaopostagem"
 		body, _ = json.Marshal(map[string]string{"numero": c.cfg.Postcard})
 	}
-	res, err := c.send(ctx, func(ctx context.Context) (*http.Request, error) {
+	res, err := c.tr.Send(ctx, func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
 		if err != nil {
 			return nil, err
@@ -387,193 +339,6 @@ type Reply struct {
 	Status int
 	Header http.Header
 	Body   []byte
-}
-
-// broken reports the client's given-up state: after MaxFailures
-// consecutive failed requests every call fails at once, so a pass against
-// a dead Correios ends quickly.
-func (c *Client) broken() error {
-	if int(c.failures.Load()) < c.cfg.MaxFailures {
-		return nil
-	}
-	cause := "repeated failures"
-	if p := c.lastErr.Load(); p != nil {
-		cause = (*p).Error()
-	}
-	return fmt.Errorf("correios: gave up after %d failed requests (last: %s): %w", c.cfg.MaxFailures, cause, tracking.ErrUnavailable)
-}
-
-func (c *Client) fail(err error) {
-	c.failures.Add(1)
-	c.lastErr.Store(&err)
-}
-
-// send performs one logical request: paced by the limiter, each attempt
-// under RequestTimeout, retried with backoff and jitter on network errors
-// and 5xx, 429 absorbed when short. Any other status is returned.
-func (c *Client) send(ctx context.Context, build func(context.Context) (*http.Request, error)) (Reply, error) {
-	return Send(ctx, SendConfig{
-		HC: c.hc, Limiter: c.limiter, Timeout: c.cfg.RequestTimeout, Attempts: c.cfg.Attempts,
-		Backoff: c.cfg.Backoff, MaxRateLimitWait: c.cfg.MaxRateLimitWait, Prefix: "correios",
-		Broken: c.broken, Fail: c.fail, OK: func() { c.failures.Store(0) }, Count: func() { c.requests.Add(1) },
-	}, build)
-}
-
-// SendConfig drives Send; providers share it.
-type SendConfig struct {
-	HC               *http.Client
-	Limiter          *rate.Limiter
-	Timeout          time.Duration
-	Attempts         int
-	Backoff          time.Duration
-	MaxRateLimitWait time.Duration
-	Prefix           string       // error prefix: the provider's name
-	Broken           func() error // non-nil: stop now
-	Fail             func(error)  // a request failed (network, 5xx)
-	OK               func()       // a request got an answer that is not a 5xx
-	Count            func()       // a request is about to be sent
-}
-
-// Send is the shared HTTP loop of the providers (see Client.send). The
-// reply of a 5xx that exhausted the attempts is an error wrapping
-// tracking.ErrUnavailable; a 429 that cannot be absorbed is a
-// *tracking.RateLimitedError.
-func Send(ctx context.Context, sc SendConfig, build func(context.Context) (*http.Request, error)) (Reply, error) {
-	tries, limited := 0, 0
-	for {
-		if sc.Broken != nil {
-			if err := sc.Broken(); err != nil {
-				return Reply{}, err
-			}
-		}
-		if err := sc.Limiter.Wait(ctx); err != nil {
-			return Reply{}, fmt.Errorf("%s: %w", sc.Prefix, err)
-		}
-		res, err := attempt(ctx, sc, build)
-		if ctx.Err() != nil {
-			return Reply{}, fmt.Errorf("%s: %w", sc.Prefix, ctx.Err())
-		}
-		if err == nil && res.Status == http.StatusTooManyRequests {
-			wait := retryAfter(res.Header, time.Now())
-			if wait <= 0 {
-				wait = jitter(sc.Backoff << limited)
-			}
-			limited++
-			if limited > 3 || wait > sc.MaxRateLimitWait {
-				return Reply{}, fmt.Errorf("%s: %w", sc.Prefix, &tracking.RateLimitedError{RetryAfter: wait})
-			}
-			if err := sleep(ctx, wait); err != nil {
-				return Reply{}, fmt.Errorf("%s: %w", sc.Prefix, err)
-			}
-			continue
-		}
-		if err == nil && res.Status < 500 {
-			if sc.OK != nil {
-				sc.OK()
-			}
-			return res, nil
-		}
-		if err == nil {
-			err = fmt.Errorf("status %d", res.Status)
-		}
-		if sc.Fail != nil {
-			sc.Fail(err)
-		}
-		tries++
-		if tries >= sc.Attempts {
-			return Reply{}, fmt.Errorf("%s: %d tries: %w: %w", sc.Prefix, tries, tracking.ErrUnavailable, err)
-		}
-		if sc.Broken != nil {
-			if berr := sc.Broken(); berr != nil {
-				return Reply{}, berr
-			}
-		}
-		if err := sleep(ctx, jitter(sc.Backoff<<(tries-1))); err != nil {
-			return Reply{}, fmt.Errorf("%s: %w", sc.Prefix, err)
-		}
-	}
-}
-
-// attempt sends one request under its own timeout and reads the body.
-func attempt(ctx context.Context, sc SendConfig, build func(context.Context) (*http.Request, error)) (Reply, error) {
-	actx, cancel := context.WithTimeout(ctx, sc.Timeout)
-	defer cancel()
-	req, err := build(actx)
-	if err != nil {
-		return Reply{}, err
-	}
-	if sc.Count != nil {
-		sc.Count()
-	}
-	resp, err := sc.HC.Do(req)
-	if err != nil {
-		return Reply{}, scrub(err)
-	}
-	defer resp.Body.Close()
-	res := Reply{Status: resp.StatusCode, Header: resp.Header}
-	limit := int64(maxBody)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		limit = drainBody
-	}
-	res.Body, err = io.ReadAll(io.LimitReader(resp.Body, limit))
-	if err != nil {
-		return Reply{}, fmt.Errorf("read body: %w", scrub(err))
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
-		// A body over the limit would be cut: refuse it rather than parse half.
-		if n, _ := io.CopyN(io.Discard, resp.Body, 1); n > 0 {
-			return res, fmt.Errorf("body over %d bytes", maxBody)
-		}
-	} else {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, drainBody))
-	}
-	return res, nil
-}
-
-// scrub drops the URL from a transport error (it carries the codes, and
-// for other providers possibly a key in the query); the cause is kept.
-func scrub(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
-}
-
-// retryAfter reads Retry-After (seconds or an HTTP date); 0 when absent.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
-}
-
-// jitter returns a duration in [d/2, d).
-func jitter(d time.Duration) time.Duration {
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d/2)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // gatewayMessage extracts the gateway's messages ({"msgs":[…]}) for

@@ -90,7 +90,7 @@ func newClient(tb testing.TB, url string, tokens correios.TokenStore, mod func(*
 	cfg := correios.Config{
 		BaseURL: url, User: testUser, AccessCode: testPass,
 		Rate: 1000, Burst: 100, Tokens: tokens,
-		RequestTimeout: 2 * time.Second, Backoff: 5 * time.Millisecond,
+		Tuning: correios.Tuning{RequestTimeout: 2 * time.Second, Backoff: 5 * time.Millisecond},
 	}
 	if mod != nil {
 		mod(&cfg)

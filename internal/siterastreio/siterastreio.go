@@ -17,10 +17,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/tracking"
@@ -48,30 +44,21 @@ type Config struct {
 	Rate       float64 // requests/s; paced at correios.RatePacing of it
 	Burst      int
 	HTTPClient *http.Client
-	UserAgent  string
 	Logger     *slog.Logger
 
-	MaxBatch         int
-	Concurrency      int
-	RequestTimeout   time.Duration
-	Attempts         int
-	MaxFailures      int
-	Backoff          time.Duration
-	MaxRateLimitWait time.Duration
+	MaxBatch    int
+	Concurrency int
+	correios.Tuning
 }
 
 // Client is the Site Rastreio API. It is safe for concurrent use; like
 // the Correios client it gives up for its lifetime (one pass) after
 // MaxFailures consecutive failed requests.
 type Client struct {
-	cfg      Config
-	base     string
-	hc       *http.Client
-	limiter  *rate.Limiter
-	log      *slog.Logger
-	failures atomic.Int32
-	lastErr  atomic.Pointer[error]
-	requests atomic.Int64
+	cfg  Config
+	base string
+	tr   *correios.Transport
+	log  *slog.Logger
 }
 
 // New checks cfg and builds a Client.
@@ -95,32 +82,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
-	if cfg.RequestTimeout <= 0 || cfg.RequestTimeout > 15*time.Second {
-		cfg.RequestTimeout = correios.DefaultRequestTimeout
-	}
-	if cfg.Attempts <= 0 {
-		cfg.Attempts = correios.DefaultAttempts
-	}
-	if cfg.MaxFailures <= 0 {
-		cfg.MaxFailures = correios.DefaultMaxFailures
-	}
-	if cfg.Backoff <= 0 {
-		cfg.Backoff = correios.DefaultBackoff
-	}
-	if cfg.MaxRateLimitWait <= 0 {
-		cfg.MaxRateLimitWait = correios.DefaultMaxRateLimitWait
-	}
-	if cfg.UserAgent == "" {
-		cfg.UserAgent = correios.DefaultUserAgent
-	}
-	c := &Client{cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/"), hc: cfg.HTTPClient, log: cfg.Logger}
-	if c.hc == nil {
-		c.hc = &http.Client{Timeout: cfg.RequestTimeout}
-	}
+	tr := correios.NewTransport(ProviderName, cfg.HTTPClient, cfg.Rate, cfg.Burst, cfg.Tuning)
+	cfg.Tuning = tr.Tuning()
+	c := &Client{cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/"), tr: tr, log: cfg.Logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	c.limiter = correios.NewLimiter(cfg.Rate, cfg.Burst)
 	return c, nil
 }
 
@@ -132,21 +99,10 @@ func (c *Client) Name() string { return ProviderName }
 func (c *Client) MaxBatch() int { return c.cfg.MaxBatch }
 
 // Requests returns the requests sent so far (each one is billed).
-func (c *Client) Requests() int64 { return c.requests.Load() }
+func (c *Client) Requests() int64 { return c.tr.Requests() }
 
 // Billed implements tracking.Billed: Site Rastreio bills every request.
-func (c *Client) Billed() int64 { return c.requests.Load() }
-
-func (c *Client) broken() error {
-	if int(c.failures.Load()) < c.cfg.MaxFailures {
-		return nil
-	}
-	cause := "repeated failures"
-	if p := c.lastErr.Load(); p != nil {
-		cause = (*p).Error()
-	}
-	return fmt.Errorf("siterastreio: gave up after %d failed requests (last: %s): %w", c.cfg.MaxFailures, cause, tracking.ErrUnavailable)
-}
+func (c *Client) Billed() int64 { return c.tr.Requests() }
 
 // Track implements tracking.Provider. Codes are asked one per request,
 // a few at a time. Auth and credit failures fail the whole call; a code
@@ -232,14 +188,7 @@ type reply struct {
 // trackOne asks one code. ok is false when the reply says nothing usable.
 func (c *Client) trackOne(ctx context.Context, code string) (tracking.Result, bool, error) {
 	body, _ := json.Marshal(map[string]string{"code": code})
-	res, err := correios.Send(ctx, correios.SendConfig{
-		HC: c.hc, Limiter: c.limiter, Timeout: c.cfg.RequestTimeout, Attempts: c.cfg.Attempts,
-		Backoff: c.cfg.Backoff, MaxRateLimitWait: c.cfg.MaxRateLimitWait, Prefix: "siterastreio",
-		Broken: c.broken,
-		Fail:   func(err error) { c.failures.Add(1); c.lastErr.Store(&err) },
-		OK:     func() { c.failures.Store(0) },
-		Count:  func() { c.requests.Add(1) },
-	}, func(ctx context.Context) (*http.Request, error) {
+	res, err := c.tr.Send(ctx, func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+TrackPath, bytes.NewReader(body))
 		if err != nil {
 			return nil, err

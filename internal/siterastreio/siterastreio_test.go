@@ -32,7 +32,7 @@ func fixture(tb testing.TB, name string) []byte {
 func newClient(tb testing.TB, url string, mod func(*siterastreio.Config)) *siterastreio.Client {
 	tb.Helper()
 	cfg := siterastreio.Config{BaseURL: url, APIKey: key, Rate: 1000, Burst: 50,
-		RequestTimeout: time.Second, Backoff: 5 * time.Millisecond}
+		Tuning: correios.Tuning{RequestTimeout: time.Second, Backoff: 5 * time.Millisecond}}
 	if mod != nil {
 		mod(&cfg)
 	}

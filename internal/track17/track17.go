@@ -22,8 +22,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
@@ -66,14 +64,8 @@ type Config struct {
 	Burst      int
 	Carrier    int // default CarrierCorreios
 	HTTPClient *http.Client
-	UserAgent  string
 	Logger     *slog.Logger
-
-	RequestTimeout   time.Duration
-	Attempts         int
-	MaxFailures      int
-	Backoff          time.Duration
-	MaxRateLimitWait time.Duration
+	correios.Tuning
 }
 
 // Client is the 17TRACK API. Safe for concurrent use; gives up for its
@@ -81,12 +73,8 @@ type Config struct {
 type Client struct {
 	cfg        Config
 	base       string
-	hc         *http.Client
-	limiter    *rate.Limiter
+	tr         *correios.Transport
 	log        *slog.Logger
-	failures   atomic.Int32
-	lastErr    atomic.Pointer[error]
-	requests   atomic.Int64
 	registered atomic.Int64
 }
 
@@ -108,32 +96,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Carrier == 0 {
 		cfg.Carrier = CarrierCorreios
 	}
-	if cfg.RequestTimeout <= 0 || cfg.RequestTimeout > 15*time.Second {
-		cfg.RequestTimeout = correios.DefaultRequestTimeout
-	}
-	if cfg.Attempts <= 0 {
-		cfg.Attempts = correios.DefaultAttempts
-	}
-	if cfg.MaxFailures <= 0 {
-		cfg.MaxFailures = correios.DefaultMaxFailures
-	}
-	if cfg.Backoff <= 0 {
-		cfg.Backoff = correios.DefaultBackoff
-	}
-	if cfg.MaxRateLimitWait <= 0 {
-		cfg.MaxRateLimitWait = correios.DefaultMaxRateLimitWait
-	}
-	if cfg.UserAgent == "" {
-		cfg.UserAgent = correios.DefaultUserAgent
-	}
-	c := &Client{cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/"), hc: cfg.HTTPClient, log: cfg.Logger}
-	if c.hc == nil {
-		c.hc = &http.Client{Timeout: cfg.RequestTimeout}
-	}
+	tr := correios.NewTransport(ProviderName, cfg.HTTPClient, cfg.Rate, cfg.Burst, cfg.Tuning)
+	cfg.Tuning = tr.Tuning()
+	c := &Client{cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/"), tr: tr, log: cfg.Logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	c.limiter = correios.NewLimiter(cfg.Rate, cfg.Burst)
 	return c, nil
 }
 
@@ -144,7 +112,7 @@ func (c *Client) Name() string { return ProviderName }
 func (c *Client) MaxBatch() int { return MaxBatch }
 
 // Requests returns the HTTP requests sent so far.
-func (c *Client) Requests() int64 { return c.requests.Load() }
+func (c *Client) Requests() int64 { return c.tr.Requests() }
 
 // Registered returns how many numbers this client registered (17TRACK's
 // billing unit).
@@ -183,14 +151,7 @@ func (c *Client) call(ctx context.Context, path string, numbers []string) (*enve
 		items[i] = item{Number: n, Carrier: c.cfg.Carrier}
 	}
 	body, _ := json.Marshal(items)
-	res, err := correios.Send(ctx, correios.SendConfig{
-		HC: c.hc, Limiter: c.limiter, Timeout: c.cfg.RequestTimeout, Attempts: c.cfg.Attempts,
-		Backoff: c.cfg.Backoff, MaxRateLimitWait: c.cfg.MaxRateLimitWait, Prefix: "track17",
-		Broken: c.broken,
-		Fail:   func(err error) { c.failures.Add(1); c.lastErr.Store(&err) },
-		OK:     func() { c.failures.Store(0) },
-		Count:  func() { c.requests.Add(1) },
-	}, func(ctx context.Context) (*http.Request, error) {
+	res, err := c.tr.Send(ctx, func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
 		if err != nil {
 			return nil, err
@@ -213,17 +174,6 @@ func (c *Client) call(ctx context.Context, path string, numbers []string) (*enve
 		return nil, fmt.Errorf("track17: %s: unusable reply: %w", path, tracking.ErrUnavailable)
 	}
 	return &env, nil
-}
-
-func (c *Client) broken() error {
-	if int(c.failures.Load()) < c.cfg.MaxFailures {
-		return nil
-	}
-	cause := "repeated failures"
-	if p := c.lastErr.Load(); p != nil {
-		cause = (*p).Error()
-	}
-	return fmt.Errorf("track17: gave up after %d failed requests (last: %s): %w", c.cfg.MaxFailures, cause, tracking.ErrUnavailable)
 }
 
 func wholeCallError(status int, env envelope, decoded bool) error {

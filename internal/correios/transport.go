@@ -1,0 +1,248 @@
+package correios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/rastreio/rastreio/internal/tracking"
+)
+
+// Tuning is the HTTP behaviour every provider client shares. Zero fields
+// take the defaults.
+type Tuning struct {
+	RequestTimeout   time.Duration // per HTTP request (≤ 15 s)
+	Attempts         int           // tries per request on 5xx and network errors
+	MaxFailures      int           // consecutive failed requests before the client gives up for its lifetime
+	Backoff          time.Duration // first retry delay (doubles, with jitter)
+	MaxRateLimitWait time.Duration // longest 429 wait absorbed before returning *tracking.RateLimitedError
+	UserAgent        string
+}
+
+func (t Tuning) withDefaults() Tuning {
+	if t.RequestTimeout <= 0 || t.RequestTimeout > 15*time.Second {
+		t.RequestTimeout = DefaultRequestTimeout
+	}
+	if t.Attempts <= 0 {
+		t.Attempts = DefaultAttempts
+	}
+	if t.MaxFailures <= 0 {
+		t.MaxFailures = DefaultMaxFailures
+	}
+	if t.Backoff <= 0 {
+		t.Backoff = DefaultBackoff
+	}
+	if t.MaxRateLimitWait <= 0 {
+		t.MaxRateLimitWait = DefaultMaxRateLimitWait
+	}
+	if t.UserAgent == "" {
+		t.UserAgent = DefaultUserAgent
+	}
+	return t
+}
+
+// Transport is the HTTP side every provider client shares: requests paced
+// by a limiter, each under its own timeout, retried with backoff and
+// jitter on network errors and 5xx, short 429s absorbed; and a given-up
+// state after MaxFailures consecutive failed requests, so a pass against
+// a dead provider ends quickly. One Transport serves one client for one
+// pass. It is safe for concurrent use.
+type Transport struct {
+	name     string // the provider, as error prefix
+	t        Tuning
+	hc       *http.Client
+	limiter  *rate.Limiter
+	failures atomic.Int32
+	lastErr  atomic.Pointer[error]
+	requests atomic.Int64
+}
+
+// NewTransport builds the transport of provider name, paced at r
+// requests/s with burst b (see NewLimiter). A nil hc gets a client
+// with the request timeout.
+func NewTransport(name string, hc *http.Client, r float64, b int, t Tuning) *Transport {
+	t = t.withDefaults()
+	if hc == nil {
+		hc = &http.Client{Timeout: t.RequestTimeout}
+	}
+	return &Transport{name: name, t: t, hc: hc, limiter: NewLimiter(r, b)}
+}
+
+// Tuning is the tuning in force (defaults applied).
+func (tr *Transport) Tuning() Tuning { return tr.t }
+
+// Requests counts the HTTP requests sent.
+func (tr *Transport) Requests() int64 { return tr.requests.Load() }
+
+// NewLimiter paces requests slightly under the provider's rate (r
+// requests/s) with a burst well inside the provider's burst b, so the
+// first request goes at once and arrival jitter never empties the
+// provider's bucket.
+func NewLimiter(r float64, b int) *rate.Limiter {
+	burst := b / 2
+	if burst < 1 {
+		burst = 1
+	}
+	return rate.NewLimiter(rate.Limit(r*RatePacing), burst)
+}
+
+// Broken reports the given-up state: after MaxFailures consecutive
+// failed requests every call fails at once.
+func (tr *Transport) Broken() error {
+	if int(tr.failures.Load()) < tr.t.MaxFailures {
+		return nil
+	}
+	cause := "repeated failures"
+	if p := tr.lastErr.Load(); p != nil {
+		cause = (*p).Error()
+	}
+	return fmt.Errorf("%s: gave up after %d failed requests (last: %s): %w", tr.name, tr.t.MaxFailures, cause, tracking.ErrUnavailable)
+}
+
+func (tr *Transport) fail(err error) {
+	tr.failures.Add(1)
+	tr.lastErr.Store(&err)
+}
+
+// Send performs one logical request built by build. Any status below 500
+// other than 429 is returned as a Reply for the caller to judge. The reply
+// of a 5xx that exhausted the attempts is an error wrapping
+// tracking.ErrUnavailable; a 429 that cannot be absorbed is a
+// *tracking.RateLimitedError.
+func (tr *Transport) Send(ctx context.Context, build func(context.Context) (*http.Request, error)) (Reply, error) {
+	tries, limited := 0, 0
+	for {
+		if err := tr.Broken(); err != nil {
+			return Reply{}, err
+		}
+		if err := tr.limiter.Wait(ctx); err != nil {
+			return Reply{}, fmt.Errorf("%s: %w", tr.name, err)
+		}
+		res, err := tr.attempt(ctx, build)
+		if ctx.Err() != nil {
+			return Reply{}, fmt.Errorf("%s: %w", tr.name, ctx.Err())
+		}
+		if err == nil && res.Status == http.StatusTooManyRequests {
+			wait := retryAfter(res.Header, time.Now())
+			if wait <= 0 {
+				wait = jitter(tr.t.Backoff << limited)
+			}
+			limited++
+			if limited > 3 || wait > tr.t.MaxRateLimitWait {
+				return Reply{}, fmt.Errorf("%s: %w", tr.name, &tracking.RateLimitedError{RetryAfter: wait})
+			}
+			if err := sleep(ctx, wait); err != nil {
+				return Reply{}, fmt.Errorf("%s: %w", tr.name, err)
+			}
+			continue
+		}
+		if err == nil && res.Status < 500 {
+			tr.failures.Store(0)
+			return res, nil
+		}
+		if err == nil {
+			err = fmt.Errorf("status %d", res.Status)
+		}
+		tr.fail(err)
+		tries++
+		if tries >= tr.t.Attempts {
+			return Reply{}, fmt.Errorf("%s: %d tries: %w: %w", tr.name, tries, tracking.ErrUnavailable, err)
+		}
+		if berr := tr.Broken(); berr != nil {
+			return Reply{}, berr
+		}
+		if err := sleep(ctx, jitter(tr.t.Backoff<<(tries-1))); err != nil {
+			return Reply{}, fmt.Errorf("%s: %w", tr.name, err)
+		}
+	}
+}
+
+// attempt sends one request under its own timeout and reads the body.
+func (tr *Transport) attempt(ctx context.Context, build func(context.Context) (*http.Request, error)) (Reply, error) {
+	actx, cancel := context.WithTimeout(ctx, tr.t.RequestTimeout)
+	defer cancel()
+	req, err := build(actx)
+	if err != nil {
+		return Reply{}, err
+	}
+	tr.requests.Add(1)
+	resp, err := tr.hc.Do(req)
+	if err != nil {
+		return Reply{}, scrub(err)
+	}
+	defer resp.Body.Close()
+	res := Reply{Status: resp.StatusCode, Header: resp.Header}
+	limit := int64(maxBody)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		limit = drainBody
+	}
+	res.Body, err = io.ReadAll(io.LimitReader(resp.Body, limit))
+	if err != nil {
+		return Reply{}, fmt.Errorf("read body: %w", scrub(err))
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		// A body over the limit would be cut: refuse it rather than parse half.
+		if n, _ := io.CopyN(io.Discard, resp.Body, 1); n > 0 {
+			return res, fmt.Errorf("body over %d bytes", maxBody)
+		}
+	} else {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, drainBody))
+	}
+	return res, nil
+}
+
+// scrub drops the URL from a transport error (it carries the codes, and
+// for other providers possibly a key in the query); the cause is kept.
+func scrub(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// retryAfter reads Retry-After (seconds or an HTTP date); 0 when absent.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// jitter returns a duration in [d/2, d).
+func jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
