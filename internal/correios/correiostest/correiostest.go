@@ -77,8 +77,7 @@ type Server struct {
 	trackReqs  int
 	violations int
 	maxCodes   int
-	bucket     float64
-	bucketAt   time.Time
+	bucket     *Bucket
 	closeOnce  sync.Once
 }
 
@@ -101,9 +100,8 @@ func New(opts Options) *Server {
 		done:    make(chan struct{}),
 		objects: map[string][]byte{},
 		tokens:  map[string]bool{},
-		bucket:  float64(opts.Burst),
+		bucket:  NewBucket(opts.Rate, opts.Burst, opts.Now()),
 	}
-	s.bucketAt = opts.Now()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token/v1/autentica", s.handleToken)
 	mux.HandleFunc("POST /token/v1/autentica/cartaopostagem", s.handleToken)
@@ -233,23 +231,13 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.log...)
 }
 
-// take removes one token from the enforced bucket; false is a violation.
+// takeLocked spends one token of the enforced bucket; false is a violation.
 func (s *Server) takeLocked() bool {
-	if s.opts.Rate <= 0 {
+	if s.bucket.Take(s.opts.Now()) {
 		return true
 	}
-	now := s.opts.Now()
-	s.bucket += now.Sub(s.bucketAt).Seconds() * s.opts.Rate
-	s.bucketAt = now
-	if max := float64(s.opts.Burst); s.bucket > max {
-		s.bucket = max
-	}
-	if s.bucket < 1 {
-		s.violations++
-		return false
-	}
-	s.bucket--
-	return true
+	s.violations++
+	return false
 }
 
 func (s *Server) record(r *http.Request, codes []string, status int) {

@@ -8,6 +8,7 @@ package siterastreiotest
 
 import (
 	"encoding/json"
+	"github.com/rastreio/rastreio/internal/correios/correiostest"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -56,14 +57,13 @@ type Server struct {
 	done      chan struct{}
 	closeOnce sync.Once
 
-	mu       sync.Mutex
-	objects  map[string][]byte
-	faults   []Fault
-	always   Fault
-	stats    Stats
-	bucket   float64
-	bucketAt time.Time
-	codes    []string
+	mu      sync.Mutex
+	objects map[string][]byte
+	faults  []Fault
+	always  Fault
+	stats   Stats
+	bucket  *correiostest.Bucket
+	codes   []string
 }
 
 // New starts a fake; NewTB closes it when the test ends.
@@ -72,7 +72,7 @@ func New(opts Options) *Server {
 		opts.Burst = max(1, int(opts.Rate))
 	}
 	s := &Server{opts: opts, done: make(chan struct{}), objects: map[string][]byte{},
-		bucket: float64(opts.Burst), bucketAt: time.Now()}
+		bucket: correiostest.NewBucket(opts.Rate, opts.Burst, time.Now())}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /wonca.labs.v1.LabsService/Track", s.handle)
 	s.Server = httptest.NewServer(mux)
@@ -141,18 +141,11 @@ func (s *Server) Codes() []string {
 }
 
 func (s *Server) takeLocked() bool {
-	if s.opts.Rate <= 0 {
+	if s.bucket.Take(time.Now()) {
 		return true
 	}
-	now := time.Now()
-	s.bucket = min(float64(s.opts.Burst), s.bucket+now.Sub(s.bucketAt).Seconds()*s.opts.Rate)
-	s.bucketAt = now
-	if s.bucket < 1 {
-		s.stats.Violations++
-		return false
-	}
-	s.bucket--
-	return true
+	s.stats.Violations++
+	return false
 }
 
 func connectErr(w http.ResponseWriter, status int, code, msg string) {

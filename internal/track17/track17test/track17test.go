@@ -7,6 +7,7 @@ package track17test
 
 import (
 	"encoding/json"
+	"github.com/rastreio/rastreio/internal/correios/correiostest"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -62,8 +63,7 @@ type Server struct {
 	faults     []Fault
 	always     Fault
 	stats      Stats
-	bucket     float64
-	bucketAt   time.Time
+	bucket     *correiostest.Bucket
 }
 
 // New starts a fake; NewTB closes it when the test ends.
@@ -72,7 +72,7 @@ func New(opts Options) *Server {
 		opts.Burst = 1
 	}
 	s := &Server{opts: opts, done: make(chan struct{}), registered: map[string]bool{}, info: map[string][]byte{},
-		bucket: float64(opts.Burst), bucketAt: time.Now()}
+		bucket: correiostest.NewBucket(opts.Rate, opts.Burst, time.Now())}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /track/v2.2/register", s.handle(s.register))
 	mux.HandleFunc("POST /track/v2.2/gettrackinfo", s.handle(s.getTrackInfo))
@@ -225,18 +225,11 @@ func (s *Server) handle(fn func([]item) (accepted []any, rejected []rejected)) h
 }
 
 func (s *Server) takeLocked() bool {
-	if s.opts.Rate <= 0 {
+	if s.bucket.Take(time.Now()) {
 		return true
 	}
-	now := time.Now()
-	s.bucket = min(float64(s.opts.Burst), s.bucket+now.Sub(s.bucketAt).Seconds()*s.opts.Rate)
-	s.bucketAt = now
-	if s.bucket < 1 {
-		s.stats.Violations++
-		return false
-	}
-	s.bucket--
-	return true
+	s.stats.Violations++
+	return false
 }
 
 func (s *Server) register(items []item) ([]any, []rejected) {
