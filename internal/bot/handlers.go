@@ -93,6 +93,16 @@ func (b *Bot) onMessage(ctx context.Context, m *tgbotapi.Message, edited bool) {
 		}
 		return
 	}
+	none := ""
+	if private {
+		none = noCodeText // in groups, chatter without a code gets no answer
+	}
+	b.addFromText(ctx, chat, text, none)
+}
+
+// addFromText saves the codes found in text, answers the mistyped ones,
+// and answers none (when not empty) if text holds no code at all.
+func (b *Bot) addFromText(ctx context.Context, chat *tgbotapi.Chat, text, none string) {
 	f := correios.FindCodes(text)
 	switch {
 	case len(f.Codes) > 0:
@@ -100,9 +110,9 @@ func (b *Bot) onMessage(ctx context.Context, m *tgbotapi.Message, edited bool) {
 	case len(f.Mistyped) > 0:
 		b.touch(ctx, chat)
 		b.reply(ctx, chat.ID, mistypedText(f.Mistyped), nil)
-	case private:
+	case none != "":
 		b.touch(ctx, chat)
-		b.reply(ctx, chat.ID, noCodeText, nil)
+		b.reply(ctx, chat.ID, none, nil)
 	}
 }
 
@@ -158,17 +168,7 @@ func (b *Bot) onCommand(ctx context.Context, m *tgbotapi.Message, text string) {
 		b.touch(ctx, chat)
 		b.sendGIFs(ctx, chat.ID)
 	case "add", "rastrear", "adicionar":
-		f := correios.FindCodes(args)
-		switch {
-		case len(f.Codes) > 0:
-			b.addCodes(ctx, chat, f)
-		case len(f.Mistyped) > 0:
-			b.touch(ctx, chat)
-			b.reply(ctx, chat.ID, mistypedText(f.Mistyped), nil)
-		default:
-			b.touch(ctx, chat)
-			b.reply(ctx, chat.ID, addUsage, nil)
-		}
+		b.addFromText(ctx, chat, args, addUsage)
 	case "pacotes", "list", "lista":
 		b.touch(ctx, chat)
 		b.sendList(ctx, chat)
