@@ -37,6 +37,7 @@ const CarrierCorreios = 2151
 const (
 	RegisterPath     = "/track/v2.2/register"
 	GetTrackInfoPath = "/track/v2.2/gettrackinfo"
+	StopTrackPath    = "/track/v2.2/stoptrack"
 )
 
 // 17TRACK error codes the client acts on.
@@ -233,6 +234,7 @@ func (c *Client) Track(ctx context.Context, codes []string) (map[string]tracking
 			out[code] = r
 		}
 	}
+	c.stopFinal(ctx, out)
 	var unregistered []string
 	for _, rj := range env.Data.Rejected {
 		code, ok := want[strings.ToUpper(strings.TrimSpace(rj.Number))]
@@ -294,6 +296,26 @@ func (c *Client) Track(ctx context.Context, codes []string) (map[string]tracking
 		return nil, fmt.Errorf("track17: register: no quota left for %d numbers: %w", quotaOut, tracking.ErrQuota)
 	}
 	return out, nil
+}
+
+// stopFinal asks 17TRACK to stop following the numbers whose newest event
+// is final (delivered, returned, lost): it would otherwise keep polling
+// them for a month. Best effort: a failure only costs 17TRACK's own
+// polling, never this pass's results, so it is logged and dropped.
+func (c *Client) stopFinal(ctx context.Context, out map[string]tracking.Result) {
+	var final []string
+	for code, r := range out {
+		if r.Status == tracking.Found && len(r.Events) > 0 && r.Events[len(r.Events)-1].Kind.Final() {
+			final = append(final, code)
+		}
+	}
+	if len(final) == 0 {
+		return
+	}
+	sort.Strings(final)
+	if _, err := c.call(ctx, StopTrackPath, final); err != nil {
+		c.log.Debug("17TRACK stoptrack failed", slog.Int("numbers", len(final)), slog.Any("error", err))
+	}
 }
 
 // accepted is one gettrackinfo answer.

@@ -206,8 +206,13 @@ func TestLifecycleAgainstFake(t *testing.T) {
 	if got["LB330827204HK"].Status != tracking.NotYet {
 		t.Fatalf("pass 2 LB: %v", got["LB330827204HK"])
 	}
-	if st := srv.Stats(); st.Registrations != 2 || st.Requests != 3 {
-		t.Errorf("stats %+v: want no new registration and one request in pass 2", st)
+	// The delivered one is stopped at 17TRACK (a second request); the
+	// one in transit is not.
+	if st := srv.Stats(); st.Registrations != 2 || st.Requests != 4 {
+		t.Errorf("stats %+v: want no new registration and two requests in pass 2", st)
+	}
+	if got := srv.Stopped(); len(got) != 1 || got[0] != "QQ850419295BR" {
+		t.Errorf("stopped = %v, want [QQ850419295BR]", got)
 	}
 	// Only quota-less numbers: ErrQuota for the whole call.
 	if _, err := c.Track(t.Context(), []string{"YJ460348417BR"}); !errors.Is(err, tracking.ErrQuota) {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -60,6 +61,7 @@ type Server struct {
 	mu         sync.Mutex
 	registered map[string]bool
 	info       map[string][]byte
+	stopped    map[string]bool
 	faults     []Fault
 	always     Fault
 	stats      Stats
@@ -71,7 +73,7 @@ func New(opts Options) *Server {
 	if opts.Rate > 0 && opts.Burst <= 0 {
 		opts.Burst = 1
 	}
-	s := &Server{opts: opts, done: make(chan struct{}), registered: map[string]bool{}, info: map[string][]byte{},
+	s := &Server{opts: opts, done: make(chan struct{}), registered: map[string]bool{}, info: map[string][]byte{}, stopped: map[string]bool{},
 		bucket: correiostest.NewBucket(opts.Rate, opts.Burst, time.Now())}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /track/v2.2/register", s.handle(s.register))
@@ -291,9 +293,22 @@ func (s *Server) getTrackInfo(items []item) ([]any, []rejected) {
 func (s *Server) stopTrack(items []item) ([]any, []rejected) {
 	var acc []any
 	for _, it := range items {
+		s.stopped[strings.ToUpper(it.Number)] = true
 		acc = append(acc, map[string]any{"number": it.Number, "carrier": it.Carrier})
 	}
 	return acc, nil
+}
+
+// Stopped lists the numbers a stoptrack call named, sorted.
+func (s *Server) Stopped() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for n := range s.stopped {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // TrackInfo builds a track_info object with n synthetic Correios events
