@@ -847,3 +847,36 @@ func TestEraseInGroupOnlyByWhoAsked(t *testing.T) {
 		t.Fatal("the person who asked could not erase")
 	}
 }
+
+// A reply Telegram will not take for a long while (429 with a long
+// retry_after, or an outage) is not lost: it waits in the outbox for the
+// tracker's next delivery, not before the retry_after window ends.
+func TestReplyLeftForTheTrackerWhenTelegramWillNotTakeIt(t *testing.T) {
+	h := newHarness(t)
+	h.say(5, "/start") // the chat exists
+	h.fake.FailNext(5, telegramtest.TooManyRequests(600))
+	id := h.fake.PushMessage(5, 0, "QQ850419295BR tênis")
+	h.waitHandled(id)
+	if n, err := h.st.OutboxLen(t.Context()); err != nil || n != 1 {
+		t.Fatalf("outbox has %d messages (%v), want the reply", n, err)
+	}
+	if due, _ := h.st.PendingOutbox(t.Context(), 0, 10); len(due) != 0 {
+		t.Fatalf("reply due at once %+v, want it held for retry_after", due)
+	}
+	var body string
+	var notBefore int64
+	if err := h.st.DB().QueryRow("SELECT body, not_before FROM outbox WHERE chat_id = 5").Scan(&body, &notBefore); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, body, "QQ850419295BR", "tênis")
+	if wait := time.Until(time.Unix(notBefore, 0)); wait < 590*time.Second || wait > 601*time.Second {
+		t.Fatalf("not_before in %v, want about 600 s", wait)
+	}
+	// A reply Telegram refuses for itself (400) is not queued.
+	h.fake.FailNext(5, telegramtest.Fault{Code: 400, Description: "Bad Request: can't parse entities"})
+	id = h.fake.PushMessage(5, 0, "/ajuda")
+	h.waitHandled(id)
+	if n, _ := h.st.OutboxLen(t.Context()); n != 1 {
+		t.Fatalf("outbox has %d messages, want still 1", n)
+	}
+}

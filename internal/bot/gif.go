@@ -36,6 +36,9 @@ func (b *Bot) sendGIFs(ctx context.Context, chatID int64) {
 			id = ""
 		}
 		if !ok {
+			if _, later := laterFor(err); later {
+				b.log.Warn("tutorial GIF not sent", slog.Int64("chat_id", chatID), slog.Any("error", err))
+			}
 			return
 		}
 		if id == "" {

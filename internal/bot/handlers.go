@@ -322,7 +322,11 @@ func (b *Bot) sendNow(ctx context.Context, chatID int64, html string, markup any
 			m.ReplyMarkup = markup
 		}
 		_, err := b.api.Send(m)
-		if err == nil || !b.retryable(ctx, chatID, err, &chatID) {
+		if err == nil {
+			return
+		}
+		if !b.retryable(ctx, chatID, err, &chatID) || attempt == 2 {
+			b.deliverLater(ctx, chatID, html, err)
 			return
 		}
 	}
@@ -339,8 +343,7 @@ func (b *Bot) retryable(ctx context.Context, chatID int64, err error, newID *int
 			wait = e.RetryAfter
 		}
 		if wait > maxRetryAfter {
-			b.log.Warn("reply dropped: Telegram asks to wait too long", slog.Int64("chat_id", chatID), slog.Duration("retry_after", wait))
-			return false
+			return false // too long to hold this sender: see laterFor
 		}
 		sleep(ctx, wait)
 		return ctx.Err() == nil
@@ -357,6 +360,39 @@ func (b *Bot) retryable(ctx context.Context, chatID int64, err error, newID *int
 		b.log.Info("chat paused: Telegram refused the reply", slog.Int64("chat_id", chatID), slog.Any("error", err))
 		return false
 	}
-	b.log.Warn("reply failed", slog.Int64("chat_id", chatID), slog.Any("error", err))
+	if _, ok := laterFor(err); !ok {
+		b.log.Warn("reply failed", slog.Int64("chat_id", chatID), slog.Any("error", err))
+	}
 	return false
+}
+
+// laterFor says whether a reply that failed with err can still go out
+// later, and not before when: a long retry_after, a network or server
+// failure. A reply Telegram refused for itself (400) never can.
+func laterFor(err error) (time.Duration, bool) {
+	switch telegram.ClassOf(err) {
+	case telegram.RetryAfter:
+		if e, ok := telegram.AsError(err); ok {
+			return e.RetryAfter, true
+		}
+		return time.Second, true
+	case telegram.Network, telegram.Server:
+		return 0, true
+	}
+	return 0, false
+}
+
+// deliverLater hands a reply Telegram did not take now to the outbox:
+// the next tracker pass delivers it (without its buttons), so a 429 or an
+// outage does not lose it.
+func (b *Bot) deliverLater(ctx context.Context, chatID int64, html string, err error) {
+	wait, ok := laterFor(err)
+	if !ok {
+		return
+	}
+	if qerr := b.st.QueueMessage(ctx, chatID, html, time.Now().Add(wait)); qerr != nil {
+		b.log.Warn("reply lost", slog.Int64("chat_id", chatID), slog.Any("error", err), slog.Any("queue_error", qerr))
+		return
+	}
+	b.log.Warn("reply left in the outbox for the tracker", slog.Int64("chat_id", chatID), slog.Duration("not_before", wait), slog.Any("error", err))
 }

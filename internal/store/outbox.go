@@ -79,6 +79,22 @@ func (s *Store) OutboxLen(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// QueueMessage leaves body for the tracker's next delivery to chatID, not
+// before notBefore: the bot's way not to lose a reply Telegram would not
+// take now (a long retry_after, a network failure). ErrNotFound when the
+// chat is unknown (nothing to deliver to).
+func (s *Store) QueueMessage(ctx context.Context, chatID int64, body string, notBefore time.Time) error {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO outbox (chat_id, code, body, created_at, not_before)
+SELECT id, '', ?, ?, ? FROM chats WHERE id = ?`, body, s.unix(), notBefore.Unix(), chatID)
+	if err != nil {
+		return fmt.Errorf("store: queue message for chat %d: %w", chatID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // DeleteOutbox removes a delivered (or abandoned) message.
 func (s *Store) DeleteOutbox(ctx context.Context, id int64) error {
 	if _, err := s.db.ExecContext(ctx, "DELETE FROM outbox WHERE id = ?", id); err != nil {
