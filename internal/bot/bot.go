@@ -69,14 +69,16 @@ type Config struct {
 
 // Bot answers updates. Create it with New, then call Setup and Run.
 type Bot struct {
-	cfg      Config
-	st       *store.Store
-	api      API
-	log      *slog.Logger
-	now      func() time.Time
-	flood    *floodGate
-	lastPoll atomic.Int64 // unix nanoseconds of the last getUpdates return
-	handled  atomic.Int64
+	cfg   Config
+	st    *store.Store
+	api   API
+	log   *slog.Logger
+	now   func() time.Time
+	flood *floodGate
+	// aliveUntil is when the watchdog stops being pinged (unix
+	// nanoseconds) unless the update loop shows life again.
+	aliveUntil atomic.Int64
+	handled    atomic.Int64
 	// lastHandled is when the last update was taken (unix nanoseconds).
 	lastHandled atomic.Int64
 	senders     atomic.Pointer[senders] // set while Run runs
@@ -108,7 +110,7 @@ func New(cfg Config) *Bot {
 	}
 	b := &Bot{cfg: cfg, st: cfg.Store, api: cfg.API, log: cfg.Log, now: cfg.Now}
 	b.flood = newFloodGate(cfg.FloodPerMinute, time.Minute)
-	b.lastPoll.Store(b.now().UnixNano())
+	b.alive(0)
 	return b
 }
 
@@ -123,12 +125,22 @@ func (b *Bot) Setup(ctx context.Context) {
 	}
 }
 
-// Healthy reports whether the update loop made progress recently: a
-// getUpdates returned within the long-poll hold plus a margin. The
-// watchdog pings only then.
+// Healthy reports whether the update loop is alive: its last getUpdates
+// got an answer (updates, or an error Telegram or the network gave back)
+// within the long-poll hold plus a margin, counted from the end of any
+// backoff it then waited out. The watchdog pings only then. A Telegram
+// outage answered with 5xx or refused connections keeps the bot alive
+// (a restart would not help); getUpdates calls that hang until their
+// timeout, or a loop stuck elsewhere, end in a restart.
 func (b *Bot) Healthy() bool {
+	return b.now().UnixNano() < b.aliveUntil.Load()
+}
+
+// alive records that the loop got an answer now and will poll again
+// after wait.
+func (b *Bot) alive(wait time.Duration) {
 	limit := time.Duration(b.cfg.PollTimeout)*time.Second + 30*time.Second
-	return b.now().Sub(time.Unix(0, b.lastPoll.Load())) < limit
+	b.aliveUntil.Store(b.now().Add(wait + limit).UnixNano())
 }
 
 // Handled is how many updates the bot handled since it started.
@@ -164,6 +176,9 @@ func (b *Bot) Run(ctx context.Context) error {
 			}
 			failures++
 			wait := b.backoff(failures, err)
+			if !telegram.TimedOut(err) {
+				b.alive(wait)
+			}
 			b.log.Warn("getUpdates failed", slog.Any("error", err), slog.Int("failures", failures), slog.Duration("retry_in", wait))
 			sleep(ctx, wait)
 			continue
@@ -171,7 +186,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		failures = 0
 		sent = offset
 		now := b.now()
-		b.lastPoll.Store(now.UnixNano())
+		b.alive(0)
 		if len(ups) == 0 {
 			// Everything below offset is confirmed; after a long quiet
 			// spell ask from Telegram's earliest unconfirmed update, in

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +20,7 @@ import (
 	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/message"
 	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
 )
 
@@ -717,23 +721,97 @@ func TestStaleStoredOffsetIgnored(t *testing.T) {
 	mustContain(t, h.say(1, "/ajuda").Text, "/pacotes") // update id 1000 < 5000
 }
 
+// pollCounter counts the getUpdates calls that returned, and their errors.
+type pollCounter struct {
+	bot.API
+	mu       sync.Mutex
+	returned int
+	lastErr  error
+}
+
+func (p *pollCounter) GetUpdates(offset, timeout int, allowed []string) ([]tgbotapi.Update, error) {
+	u, err := p.API.GetUpdates(offset, timeout, allowed)
+	p.mu.Lock()
+	p.returned++
+	p.lastErr = err
+	p.mu.Unlock()
+	return u, err
+}
+
+func (p *pollCounter) state() (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.returned, p.lastErr
+}
+
+// waitPolls waits until n more getUpdates calls than after returned.
+func (p *pollCounter) waitPolls(t *testing.T, after, n int) error {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if got, err := p.state(); got >= after+n {
+			return err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("fewer than %d getUpdates calls returned in 10 s", n)
+	return nil
+}
+
+// The watchdog follows Healthy: alive while getUpdates gets answers,
+// even error answers (a restart cures no Telegram outage); not alive once
+// calls only time out.
 func TestHealthyFollowsPolls(t *testing.T) {
 	var clock skewClock
-	h := newHarness(t, func(c *bot.Config) { c.Now = clock.now; c.PollTimeout = 1 })
-	h.fake.WaitCalls(t, "getUpdates", 1)
-	if !h.b.Healthy() {
-		t.Fatal("not healthy right after a poll")
+	var polls *pollCounter
+	fake := telegramtest.New(t)
+	fake.SetMaxPollWait(20 * time.Millisecond)
+	h := startBot(t, fake, filepath.Join(t.TempDir(), "r.db"), func(c *bot.Config) {
+		c.Now = clock.now
+		c.PollTimeout = 1
+		api, err := telegram.New(t.Context(), fake.Token, fake.Endpoint(), telegram.Options{
+			SkipGetMe: true, HTTPClient: &http.Client{Timeout: 300 * time.Millisecond},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		polls = &pollCounter{API: api}
+		c.API = polls
+	})
+	if err := polls.waitPolls(t, 0, 1); err != nil || !h.b.Healthy() {
+		t.Fatalf("right after a poll (error %v): Healthy=%v, want true", err, h.b.Healthy())
 	}
-	h.fake.FailAll(&telegramtest.Fault{HTTPStatus: 502, Body: "down"})
-	time.Sleep(50 * time.Millisecond)
+
+	// Telegram down, answering 502: two minutes on, still alive.
+	fake.FailAll(&telegramtest.Fault{HTTPStatus: 502, Body: "<html>502 Bad Gateway</html>"})
+	n, _ := polls.state()
+	polls.waitPolls(t, n, 2) // the second began after the fault was set
 	clock.add(2 * time.Minute)
-	if h.b.Healthy() {
-		t.Fatal("healthy two minutes after the last successful poll")
+	n, _ = polls.state()
+	if err := polls.waitPolls(t, n, 1); telegram.ClassOf(err) != telegram.Server && telegram.ClassOf(err) != telegram.Network {
+		t.Fatalf("getUpdates under a 502 returned %v", err)
 	}
-	h.fake.FailAll(nil)
-	h.say(1, "/ajuda")
 	if !h.b.Healthy() {
-		t.Fatal("not healthy again after polls resumed")
+		t.Fatal("not healthy while Telegram answers getUpdates with 502")
+	}
+
+	// getUpdates hangs until the client gives up: two minutes on, dead.
+	fake.FailAll(&telegramtest.Fault{Code: 502, Description: "never sent", Delay: time.Minute})
+	n, _ = polls.state()
+	polls.waitPolls(t, n, 2) // only calls made under the hang from here on
+	clock.add(2 * time.Minute)
+	n, _ = polls.state()
+	if err := polls.waitPolls(t, n, 1); !telegram.TimedOut(err) {
+		t.Fatalf("a hung getUpdates returned %v, want a timeout", err)
+	}
+	if h.b.Healthy() {
+		t.Fatal("healthy two minutes after the last getUpdates that got an answer")
+	}
+
+	fake.FailAll(nil)
+	n, _ = polls.state()
+	if err := polls.waitPolls(t, n, 2); err != nil || !h.b.Healthy() {
+		t.Fatalf("polls resumed (error %v): Healthy=%v, want true", err, h.b.Healthy())
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -163,6 +164,8 @@ func (c *Client) wrap(op string, err error) error {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			e.Class = Canceled
 		}
+		var ne net.Error
+		e.Timeout = errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 	}
 	e.Description = Redact(e.Description, c.token)
 	return e
@@ -209,6 +212,9 @@ type Error struct {
 	Description string
 	RetryAfter  time.Duration
 	MigrateTo   int64
+	// Timeout: no answer came before the request's deadline (the HTTP
+	// client's timeout or the caller's context).
+	Timeout bool
 }
 
 func (e *Error) Error() string {
@@ -225,6 +231,13 @@ func ClassOf(err error) Class {
 		return e.Class
 	}
 	return Network
+}
+
+// TimedOut reports whether err is a request that got no answer in time,
+// as opposed to one Telegram or the network answered with an error.
+func TimedOut(err error) bool {
+	e, ok := AsError(err)
+	return ok && e.Timeout
 }
 
 // AsError returns err as an *Error when it is one.

@@ -44,6 +44,29 @@ func TestNetworkErrorRedactsToken(t *testing.T) {
 	}
 }
 
+// TimedOut tells a request nobody answered from one answered with an
+// error: the bot's watchdog restarts on the first kind only.
+func TestTimedOut(t *testing.T) {
+	srv := telegramtest.New(t)
+	c, err := telegram.New(t.Context(), srv.Token, srv.Endpoint(), telegram.Options{
+		SkipGetMe: true, HTTPClient: &http.Client{Timeout: 100 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.FailNext(42, telegramtest.Fault{Code: 502, Description: "late", Delay: 10 * time.Second})
+	if _, err := c.SendHTML(42, "oi"); !telegram.TimedOut(err) {
+		t.Fatalf("no answer within the client timeout: err=%v, TimedOut false", err)
+	}
+	srv.FailNext(42, telegramtest.ServerError(502))
+	if _, err := c.SendHTML(42, "oi"); err == nil || telegram.TimedOut(err) {
+		t.Fatalf("a 502 answer: err=%v, want an error that is not a timeout", err)
+	}
+	if _, err := telegram.New(t.Context(), srv.Token, "http://127.0.0.1:1/bot%s/%s", telegram.Options{}); err == nil || telegram.TimedOut(err) {
+		t.Fatalf("a refused connection: err=%v, want an error that is not a timeout", err)
+	}
+}
+
 func TestClassifySendErrors(t *testing.T) {
 	srv := telegramtest.New(t)
 	c, err := telegram.New(t.Context(), srv.Token, srv.Endpoint(), telegram.Options{SkipGetMe: true})
