@@ -39,7 +39,10 @@ func (s tgSender) SendHTML(chatID int64, html string) error {
 //   - one chat's sends one at a time, in outbox order, each starting
 //     ChatInterval (a group: GroupInterval) after the previous one was
 //     answered;
-//   - nothing to a chat inside its retry_after window.
+//   - nothing to anyone inside a retry_after window: Telegram's 429 does
+//     not say which limit was hit, and the likeliest one we do not model
+//     is the bot's global limit (the bot's replies share it), so the whole
+//     sender waits, as Telegram asks.
 //
 // Spacing from answers rather than from starts makes the limits hold where
 // Telegram counts (arrivals) whatever the network delays: a request has
@@ -73,6 +76,8 @@ type sender struct {
 	flight  int
 	// deadline ends the pass's delivery.
 	deadline time.Time
+	// pausedUntil: no send starts before it (the last 429's retry_after).
+	pausedUntil time.Time
 
 	sent, failed, retried, paused, migrated int
 	consecutiveFails                        int
@@ -318,7 +323,9 @@ func (s *sender) run(ctx context.Context, deadline time.Time, queryDone <-chan s
 			break
 		}
 		chat, readyAt := int64(0), time.Time{}
-		if s.flight < MaxInFlight {
+		if now.Before(s.pausedUntil) {
+			readyAt = s.pausedUntil
+		} else if s.flight < MaxInFlight {
 			chat, readyAt = s.pick(now)
 		}
 		if chat != 0 {
@@ -327,7 +334,14 @@ func (s *sender) run(ctx context.Context, deadline time.Time, queryDone <-chan s
 				if !s.waitRate(ctx, deadline) {
 					continue
 				}
+				// Answers that came meanwhile (a 429, a blocked chat)
+				// may have changed what may go now.
+				s.drain(db, results, &fatal)
 				q := s.chats[chat]
+				if now = time.Now(); fatal != nil || now.Before(s.pausedUntil) || q == nil ||
+					q.inFlight || len(q.msgs) == 0 || q.next.After(now) {
+					continue
+				}
 				m := q.msgs[0]
 				q.inFlight = true
 				slot := &sendSlot{}
@@ -370,6 +384,18 @@ func (s *sender) run(ctx context.Context, deadline time.Time, queryDone <-chan s
 		return nil
 	}
 	return fatal
+}
+
+// drain handles the answers already in, without waiting.
+func (s *sender) drain(ctx context.Context, results <-chan sendResult, fatal *error) {
+	for {
+		select {
+		case r := <-results:
+			s.handle(ctx, r, fatal)
+		default:
+			return
+		}
+	}
 }
 
 // drop forgets chat's queued messages for this pass.
@@ -418,7 +444,10 @@ func (s *sender) handle(ctx context.Context, r sendResult, fatal *error) {
 		}
 		until := r.at.Add(wait + windowMargin)
 		q.next = until
-		log.Warn("telegram asked to slow down", slog.Duration("retry_after", wait))
+		if until.After(s.pausedUntil) {
+			s.pausedUntil = until
+		}
+		log.Warn("telegram asked to slow down; every send waits", slog.Duration("retry_after", wait))
 		if until.After(s.deadline) {
 			if _, err := s.store.DeferOutbox(ctx, r.msg.ID, until, false); err != nil {
 				*fatal = err

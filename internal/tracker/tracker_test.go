@@ -331,6 +331,39 @@ func TestPass429WaitsAndResendsOnce(t *testing.T) {
 	}
 }
 
+// Telegram's 429 does not say which limit was hit: after one, no send to
+// any chat starts inside retry_after.
+func TestPass429PausesEverySend(t *testing.T) {
+	e := newEnv(t)
+	const chats = 10
+	for i := int64(1); i <= chats; i++ {
+		code := fmt.Sprintf("AA1%08dBR", i)
+		e.track(t, i, code, "")
+		e.prov.set(code, ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	}
+	e.tg.FailNext(1, telegramtest.TooManyRequests(1))
+	if sum := e.pass(t, fastOpts()); sum.Sent != chats || sum.Retried429 != 1 {
+		t.Fatalf("summary %+v, want %d sent after one 429", sum, chats)
+	}
+	var refused time.Time
+	calls := e.tg.Calls("sendMessage")
+	for _, c := range calls {
+		if c.Status == 429 {
+			refused = c.Time
+		}
+	}
+	if refused.IsZero() {
+		t.Fatal("no 429 seen")
+	}
+	// A send already on its way when the 429 came back may arrive just
+	// after it; nothing may start later inside the second.
+	for _, c := range calls {
+		if d := c.Time.Sub(refused); d > 100*time.Millisecond && d < time.Second {
+			t.Errorf("chat %d asked %v after the 429 with retry_after 1 s", c.ChatID, d.Round(time.Millisecond))
+		}
+	}
+}
+
 // A 429 whose retry_after ends after the pass's bound leaves the message
 // for the next pass, with not_before set.
 func TestPass429BeyondBoundLeftForNextPass(t *testing.T) {
