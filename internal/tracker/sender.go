@@ -453,6 +453,12 @@ func (s *sender) handle(ctx context.Context, r sendResult, fatal *error) {
 				*fatal = err
 			}
 			s.drop(r.chat)
+			if *fatal == nil {
+				// Nothing may go out before the bound: stop waiting.
+				s.log.Warn("telegram asked to wait past this pass's bound; delivery left for the next pass",
+					slog.Duration("retry_after", wait))
+				*fatal = errStopDelivery
+			}
 		}
 		return
 	case telegram.Migrated:

@@ -365,7 +365,8 @@ func TestPass429PausesEverySend(t *testing.T) {
 }
 
 // A 429 whose retry_after ends after the pass's bound leaves the message
-// for the next pass, with not_before set.
+// for the next pass, with not_before set, and ends delivery at once: no
+// send may start before the bound anyway.
 func TestPass429BeyondBoundLeftForNextPass(t *testing.T) {
 	e := newEnv(t)
 	e.track(t, 1, "AA100000000BR", "")
@@ -385,6 +386,23 @@ func TestPass429BeyondBoundLeftForNextPass(t *testing.T) {
 	}
 	if sum := e.pass(t, opt); sum.Sent != 0 || len(e.tg.Calls("sendMessage")) != 1 {
 		t.Fatalf("message sent inside retry_after: %+v", sum)
+	}
+}
+
+func TestPass429BeyondBoundEndsDelivery(t *testing.T) {
+	e := newEnv(t)
+	e.track(t, 1, "AA100000000BR", "")
+	e.prov.set("AA100000000BR", ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	e.track(t, 2, "BB200000000BR", "")
+	e.prov.set("BB200000000BR", ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	e.tg.FailNext(1, telegramtest.TooManyRequests(60))
+	opt := fastOpts()
+	opt.PassMax = 20 * time.Second
+	opt.SendRate = 1 // chat 2's turn comes a second after chat 1's 429
+	start := time.Now()
+	sum := e.pass(t, opt)
+	if took := time.Since(start); sum.Sent != 0 || sum.Left != 2 || took > 10*time.Second {
+		t.Fatalf("summary %+v after %v, want both messages left and the pass over well before its 20 s bound", sum, took)
 	}
 }
 
