@@ -42,7 +42,7 @@ var (
 	getMeAttempts   = 3
 	getMeRetryDelay = time.Second
 	statusInterval  = time.Minute
-	confirmTimeout  = 3 * time.Second
+	confirmTimeout  = 1500 * time.Millisecond // after telegram.StopGrace: a stop stays under 5 s
 )
 
 func main() {

@@ -152,8 +152,12 @@ func (b *Bot) Handled() int64 { return b.handled.Load() }
 // (but for the one in hand at a kill -9) and never skips one.
 // It returns an error only when the token stops working.
 func (b *Bot) Run(ctx context.Context) error {
-	b.senders.Store(startSenders())
+	snd := startSenders()
+	b.senders.Store(snd)
 	defer b.stopSenders()
+	// The drain deadline counts from the signal, as the Telegram client's
+	// cut does, not from the end of the update in hand.
+	defer context.AfterFunc(ctx, snd.beginStop)()
 	ckCtx, stopCk := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { b.checkpoints(ckCtx) })

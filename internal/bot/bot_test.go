@@ -449,6 +449,41 @@ func TestStopFinishesUpdateInHand(t *testing.T) {
 	}
 }
 
+// A stop with Telegram hanging on replies still ends within 5 s: the
+// reply in flight is cut after telegram.StopGrace, and the replies whose
+// turn never came go to the outbox for the tracker, not away.
+func TestStopBoundedWhenTelegramHangs(t *testing.T) {
+	h := newHarness(t)
+	h.fake.SetLatency(time.Minute) // every send hangs; getUpdates does not
+	var last int
+	for i, c := range []string{code1, code2, code3} {
+		last = h.fake.PushMessage(1, 0, fmt.Sprintf("%s item %d", c, i))
+	}
+	h.fake.WaitOffset(t, last+1) // all three handled, their replies queued
+	if d := h.stop(); d > 4*time.Second {
+		t.Fatalf("stop took %v with Telegram hanging, want ≤ 4 s (telegram.StopGrace and the offset's confirmation)", d)
+	}
+	st, err := store.Open(t.Context(), h.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := st.PendingOutbox(t.Context(), 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first reply was in flight when cut: Telegram may have it, so it
+	// is not queued again. The two behind it are.
+	if len(rows) != 2 {
+		t.Fatalf("%d replies in the outbox after the stop, want the 2 never sent", len(rows))
+	}
+	for i, r := range rows {
+		if r.ChatID != 1 || !strings.Contains(r.Body, []string{code2, code3}[i]) {
+			t.Errorf("outbox row %d: chat %d %q, want chat 1's reply about %s", i, r.ChatID, r.Body, []string{code2, code3}[i])
+		}
+	}
+}
+
 func TestMalformedUpdates(t *testing.T) {
 	h := newHarness(t)
 	raws := []string{

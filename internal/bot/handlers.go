@@ -310,7 +310,14 @@ func (b *Bot) onMyChatMember(ctx context.Context, u *tgbotapi.ChatMemberUpdated)
 // paused.
 func (b *Bot) reply(ctx context.Context, chatID int64, html string, markup any) {
 	ctx = jobContext(ctx)
-	b.onChat(chatID, func() { b.sendNow(ctx, chatID, html, markup) })
+	b.onChatOr(chatID, func() { b.sendNow(ctx, chatID, html, markup) }, func() bool {
+		// Stopping, and its turn never came: the tracker delivers it.
+		if err := b.st.QueueMessage(ctx, chatID, html, time.Now()); err != nil {
+			b.log.Warn("reply lost at stop", slog.Int64("chat_id", chatID), slog.Any("error", err))
+			return false
+		}
+		return true
+	})
 }
 
 func (b *Bot) sendNow(ctx context.Context, chatID int64, html string, markup any) {

@@ -20,8 +20,12 @@ import (
 const (
 	senderShards = 8
 	senderQueue  = 256
-	// drainTimeout bounds how long a stop waits for queued replies.
-	drainTimeout = 3 * time.Second
+	// drainTimeout bounds how long after the stop signal queued replies
+	// may start: each then has at least lateMargin before the Telegram
+	// client cuts every send (telegram.StopGrace after the same signal).
+	// A reply whose turn has not come by then goes to the outbox.
+	drainTimeout = telegram.StopGrace - lateMargin
+	lateMargin   = 250 * time.Millisecond
 )
 
 type senders struct {
@@ -29,6 +33,7 @@ type senders struct {
 	wg        sync.WaitGroup
 	dropAfter atomic.Int64 // unix nanoseconds; 0 while running
 	dropped   atomic.Int64
+	deferred  atomic.Int64 // late replies handed to the outbox
 }
 
 func startSenders() *senders {
@@ -45,25 +50,29 @@ func startSenders() *senders {
 	return s
 }
 
-// stop lets the queued replies go out (for at most drainTimeout) and
-// waits for the senders.
-// late reports (and counts) a job found in the queue after the drain
+// late reports whether a job is found in the queue after the drain
 // deadline of a stop.
 func (s *senders) late() bool {
-	if d := s.dropAfter.Load(); d != 0 && time.Now().UnixNano() > d {
-		s.dropped.Add(1)
-		return true
-	}
-	return false
+	d := s.dropAfter.Load()
+	return d != 0 && time.Now().UnixNano() > d
 }
 
-func (s *senders) stop() int64 {
-	s.dropAfter.Store(time.Now().Add(drainTimeout).UnixNano())
+// beginStop starts the drain deadline, once: at the stop signal, or
+// when the senders stop without one.
+func (s *senders) beginStop() {
+	s.dropAfter.CompareAndSwap(0, time.Now().Add(drainTimeout).UnixNano())
+}
+
+// stop lets the queued replies go out (starting for at most
+// drainTimeout) and waits for the senders. It returns how many replies
+// were left to the outbox and how many were dropped.
+func (s *senders) stop() (deferred, dropped int64) {
+	s.beginStop()
 	for _, ch := range s.queues {
 		close(ch)
 	}
 	s.wg.Wait()
-	return s.dropped.Load()
+	return s.deferred.Load(), s.dropped.Load()
 }
 
 func shard(chatID int64) int {
@@ -75,8 +84,13 @@ func shard(chatID int64) int {
 }
 
 // onChat runs fn in chat's order: on its sender while Run runs, inline
-// otherwise (HandleUpdate called alone).
-func (b *Bot) onChat(chatID int64, fn func()) {
+// otherwise (HandleUpdate called alone). A job still queued when a stop's
+// drain deadline passes is dropped.
+func (b *Bot) onChat(chatID int64, fn func()) { b.onChatOr(chatID, fn, nil) }
+
+// onChatOr is onChat with a fallback: a job still queued after the drain
+// deadline runs late instead of fn (true: it kept the reply for later).
+func (b *Bot) onChatOr(chatID int64, fn func(), late func() bool) {
 	s := b.senders.Load()
 	if s == nil {
 		fn()
@@ -90,8 +104,13 @@ func (b *Bot) onChat(chatID int64, fn func()) {
 				b.log.Error("panic sending a reply", slog.Int64("chat_id", chatID), slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
 			}
 		}()
-		if !s.late() {
+		switch {
+		case !s.late():
 			fn()
+		case late != nil && late():
+			s.deferred.Add(1)
+		default:
+			s.dropped.Add(1)
 		}
 	}
 }
@@ -102,9 +121,12 @@ func (b *Bot) Pending() int64 { return b.pending.Load() }
 // onChatWait runs fn in chat's order and waits for it.
 func (b *Bot) onChatWait(chatID int64, fn func()) {
 	done := make(chan struct{})
-	b.onChat(chatID, func() {
+	b.onChatOr(chatID, func() {
 		defer close(done)
 		fn()
+	}, func() bool {
+		close(done)
+		return false
 	})
 	<-done
 }
@@ -118,8 +140,12 @@ func (b *Bot) stopSenders() {
 	if s == nil {
 		return
 	}
-	if n := s.stop(); n > 0 {
-		b.log.Warn("replies dropped at stop: Telegram too slow", slog.Int64("replies", n))
+	deferred, dropped := s.stop()
+	if deferred > 0 {
+		b.log.Warn("replies not sent before the stop deadline left in the outbox for the tracker", slog.Int64("replies", deferred))
+	}
+	if dropped > 0 {
+		b.log.Warn("replies and edits dropped at stop: Telegram too slow", slog.Int64("replies", dropped))
 	}
 }
 

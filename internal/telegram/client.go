@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -23,19 +24,41 @@ const PollTimeout = 50
 // SendTimeout bounds every request other than getUpdates.
 const SendTimeout = 15 * time.Second
 
+// StopGrace is how long requests other than getUpdates may still take
+// once the root context ended: a stop lets the reply in hand go out, but
+// a slow Telegram cannot hold the process past its stop deadline.
+const StopGrace = 2500 * time.Millisecond
+
 // transport binds requests to contexts tgbotapi cannot pass: getUpdates
 // follows the root context (cancelled by SIGTERM); everything else gets a
-// context detached from it with SendTimeout, so a reply in hand finishes.
+// context detached from it with SendTimeout, so a reply in hand finishes,
+// but cut StopGrace after the root context ended.
 type transport struct {
 	root context.Context
 	hc   *http.Client
+
+	graceOnce sync.Once
+	graceEnd  time.Time
+}
+
+func newTransport(root context.Context, hc *http.Client) *transport {
+	t := &transport{root: root, hc: hc}
+	context.AfterFunc(root, func() { t.stopDeadline() })
+	return t
+}
+
+// stopDeadline is when sends are cut, fixed the first time it is asked
+// after the root context ended.
+func (t *transport) stopDeadline() time.Time {
+	t.graceOnce.Do(func() { t.graceEnd = time.Now().Add(StopGrace) })
+	return t.graceEnd
 }
 
 func (t *transport) Do(req *http.Request) (*http.Response, error) {
 	if strings.HasSuffix(req.URL.Path, "/getUpdates") {
 		return t.hc.Do(req.WithContext(t.root))
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.root), SendTimeout)
+	ctx, cancel := t.sendContext()
 	resp, err := t.hc.Do(req.WithContext(ctx))
 	if err != nil {
 		cancel()
@@ -43,6 +66,24 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
+}
+
+// sendContext bounds a send by SendTimeout and by the stop deadline.
+func (t *transport) sendContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.root), SendTimeout)
+	unhook := context.AfterFunc(t.root, func() {
+		tm := time.NewTimer(time.Until(t.stopDeadline()))
+		defer tm.Stop()
+		select {
+		case <-tm.C:
+			cancel()
+		case <-ctx.Done():
+		}
+	})
+	return ctx, func() {
+		unhook()
+		cancel()
+	}
 }
 
 type cancelBody struct {
@@ -80,7 +121,7 @@ func New(root context.Context, token, endpoint string, opts Options) (*Client, e
 	if hc == nil {
 		hc = &http.Client{Timeout: (PollTimeout + 15) * time.Second}
 	}
-	tr := &transport{root: root, hc: hc}
+	tr := newTransport(root, hc)
 	c := &Client{token: token}
 	if opts.SkipGetMe {
 		api := &tgbotapi.BotAPI{Token: token, Client: tr, Buffer: 100}

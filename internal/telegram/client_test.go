@@ -146,6 +146,39 @@ func TestRootContextEndsPollOnly(t *testing.T) {
 	}
 }
 
+// Once the root context ended, a send still gets StopGrace (counted from
+// the end), but no more: a hanging Telegram cannot hold a stop.
+func TestRootContextCutsSendsAfterGrace(t *testing.T) {
+	srv := telegramtest.New(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	c, err := telegram.New(ctx, srv.Token, srv.Endpoint(), telegram.Options{SkipGetMe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetLatency(time.Minute)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.SendHTML(7, "oi")
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	start := time.Now()
+	select {
+	case err := <-done:
+		if d := time.Since(start); err == nil || d < telegram.StopGrace-100*time.Millisecond {
+			t.Fatalf("send in flight ended %v after the stop with %v, want cut after StopGrace (%v)", d, err, telegram.StopGrace)
+		}
+	case <-time.After(telegram.StopGrace + 2*time.Second):
+		t.Fatalf("send in flight still hanging %v after the stop", time.Since(start))
+	}
+	// Past the grace a send fails at once, and the deadline does not move.
+	start = time.Now()
+	if _, err := c.SendHTML(7, "oi"); err == nil || time.Since(start) > time.Second {
+		t.Fatalf("send after the grace: %v after %v, want an error at once", err, time.Since(start))
+	}
+}
+
 func TestRedact(t *testing.T) {
 	got := telegram.Redact(`Post "https://x/bot1:abcdefghij/sendMessage": EOF; abcdefghij`, "1:abcdefghij")
 	if strings.Contains(got, "abcdefghij") {
