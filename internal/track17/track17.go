@@ -391,11 +391,34 @@ func (w wireEvent) event() (tracking.Event, bool) {
 	}
 	return tracking.Event{
 		Key:         at.Format(time.RFC3339) + "|" + desc,
-		Kind:        Classify(stage),
+		Kind:        ClassifyEvent(stage, desc),
 		Description: desc,
 		Location:    strings.TrimSpace(w.Location),
 		At:          at,
 	}, true
+}
+
+// ClassifyEvent is Classify, but an event whose text says a payment is
+// awaited is "tax due" whatever its stage: 17TRACK has no sub_status for
+// Correios' PAR/17 "Aguardando pagamento", the one event a person must
+// act on, and it may come as InTransit_Other or a customs stage. The
+// text is Correios' own (pt-BR) or 17TRACK's translation of it.
+func ClassifyEvent(stage, description string) tracking.Kind {
+	if awaitsPayment(description) {
+		return tracking.KindTaxDue
+	}
+	return Classify(stage)
+}
+
+func awaitsPayment(desc string) bool {
+	d := strings.ToLower(desc)
+	switch {
+	case strings.Contains(d, "pagamento"):
+		return strings.Contains(d, "aguardando") || strings.Contains(d, "pendente")
+	case strings.Contains(d, "payment"):
+		return strings.Contains(d, "await") || strings.Contains(d, "waiting") || strings.Contains(d, "pending")
+	}
+	return false
 }
 
 // Classify maps a 17TRACK stage or sub_status code to a kind.

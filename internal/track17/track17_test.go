@@ -303,6 +303,27 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+func TestClassifyEventTaxDueFromText(t *testing.T) {
+	tests := []struct {
+		stage, desc string
+		want        tracking.Kind
+	}{
+		{"InTransit_Other", "Aguardando pagamento", tracking.KindTaxDue},
+		{"InTransit_CustomsProcessing", "Aguardando pagamento do despacho postal", tracking.KindTaxDue},
+		{"InTransit_Other", "Awaiting payment", tracking.KindTaxDue},
+		{"", "Pagamento pendente - Minhas Importações", tracking.KindTaxDue},
+		{"InTransit_CustomsReleased", "Pagamento confirmado", tracking.KindCustoms},
+		{"InTransit_Other", "Payment confirmed", tracking.KindTransit},
+		{"InTransit_CustomsProcessing", "Encaminhado para fiscalização aduaneira", tracking.KindCustoms},
+		{"Delivered_Other", "Objeto entregue ao destinatário", tracking.KindDelivered},
+	}
+	for _, tc := range tests {
+		if got := track17.ClassifyEvent(tc.stage, tc.desc); got != tc.want {
+			t.Errorf("ClassifyEvent(%q, %q) = %s, want %s", tc.stage, tc.desc, got, tc.want)
+		}
+	}
+}
+
 func TestNewValidates(t *testing.T) {
 	if _, err := track17.New(track17.Config{BaseURL: "http://x"}); !errors.Is(err, tracking.ErrAuth) {
 		t.Error("no key accepted")
