@@ -65,6 +65,7 @@ type Transport struct {
 	failures atomic.Int32
 	lastErr  atomic.Pointer[error]
 	requests atomic.Int64
+	tooMany  func(Reply) error
 }
 
 // NewTransport builds the transport of provider name, paced at r
@@ -80,6 +81,11 @@ func NewTransport(name string, hc *http.Client, r float64, b int, t Tuning) *Tra
 
 // Tuning is the tuning in force (defaults applied).
 func (tr *Transport) Tuning() Tuning { return tr.t }
+
+// JudgeTooMany sets a check every 429 goes through before it is waited
+// out: a non-nil error (say, a plan's monthly allowance spent, which no
+// wait cures) is returned at once, unretried. Set it before the first Send.
+func (tr *Transport) JudgeTooMany(f func(Reply) error) { tr.tooMany = f }
 
 // Requests counts the HTTP requests sent.
 func (tr *Transport) Requests() int64 { return tr.requests.Load() }
@@ -133,6 +139,11 @@ func (tr *Transport) Send(ctx context.Context, build func(context.Context) (*htt
 			return Reply{}, fmt.Errorf("%s: %w", tr.name, ctx.Err())
 		}
 		if err == nil && res.Status == http.StatusTooManyRequests {
+			if tr.tooMany != nil {
+				if qerr := tr.tooMany(res); qerr != nil {
+					return Reply{}, qerr
+				}
+			}
 			wait := retryAfter(res.Header, time.Now())
 			if wait <= 0 {
 				wait = jitter(tr.t.Backoff << limited)
