@@ -168,6 +168,8 @@ func authVars(err error) string {
 			vars += "CORREIOS_USER and CORREIOS_ACCESS_CODE"
 		case config.ProviderSiteRastreio:
 			vars += "SITERASTREIO_API_KEY"
+		case config.ProviderPacoteVicio:
+			vars += "PACOTEVICIO_API_KEY"
 		case config.ProviderTrack17:
 			vars += "TRACK17_API_KEY"
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rastreio/rastreio/internal/config"
 	"github.com/rastreio/rastreio/internal/correios"
+	"github.com/rastreio/rastreio/internal/pacotevicio"
 	"github.com/rastreio/rastreio/internal/siterastreio"
 	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/track17"
@@ -47,6 +48,14 @@ func buildChain(ctx context.Context, cfg config.Tracker, limits config.ProviderL
 			p, err = siterastreio.New(siterastreio.Config{
 				BaseURL: cfg.SiteRastreio.URL,
 				APIKey:  cfg.SiteRastreio.Key.Reveal(),
+				Rate:    limits.Rate[name],
+				Burst:   limits.Burst[name],
+				Logger:  plog,
+			})
+		case config.ProviderPacoteVicio:
+			p, err = pacotevicio.New(pacotevicio.Config{
+				BaseURL: cfg.PacoteVicio.URL,
+				APIKey:  cfg.PacoteVicio.Key.Reveal(),
 				Rate:    limits.Rate[name],
 				Burst:   limits.Burst[name],
 				Logger:  plog,

@@ -24,6 +24,7 @@ const (
 	DefaultCorreiosRate     = 10.0 // requests/s; the gateway allows 50/s per key
 	DefaultCorreiosBurst    = 5
 	DefaultSiteRastreioURL  = "https://api-labs.wonca.com.br"
+	DefaultPacoteVicioURL   = "https://api.pacotevicio.dev"
 	DefaultTrack17URL       = "https://api.17track.net"
 	DefaultTelegramSendRate = 25.0
 	DefaultPassMaxDuration  = 2 * time.Minute
@@ -32,13 +33,14 @@ const (
 // Provider names, in the default order of the chain.
 const (
 	ProviderSiteRastreio = "siterastreio"
+	ProviderPacoteVicio  = "pacotevicio"
 	ProviderTrack17      = "track17"
 	ProviderCorreios     = "correios"
 )
 
 // KnownProviders lists every provider name RASTREIO_PROVIDERS accepts, in
 // the default order.
-var KnownProviders = []string{ProviderSiteRastreio, ProviderTrack17, ProviderCorreios}
+var KnownProviders = []string{ProviderSiteRastreio, ProviderPacoteVicio, ProviderTrack17, ProviderCorreios}
 
 // Error is a missing or malformed setting. Var names the variable (or
 // variables) to fix.
@@ -110,6 +112,7 @@ type Tracker struct {
 	Telegram
 	Correios        Correios
 	SiteRastreio    Keyed
+	PacoteVicio     Keyed
 	Track17         Keyed
 	Providers       []string // in the order tried
 	RecheckInterval time.Duration
@@ -284,6 +287,7 @@ func LoadBot(getenv Getenv) (Bot, error) {
 	// tracker's to report; the bot just says what it can.
 	c.Providers, _ = l.providers(map[string]bool{
 		ProviderSiteRastreio: l.env("SITERASTREIO_API_KEY") != "" || l.credExists("siterastreio-api-key"),
+		ProviderPacoteVicio:  l.env("PACOTEVICIO_API_KEY") != "" || l.credExists("pacotevicio-api-key"),
 		ProviderTrack17:      l.env("TRACK17_API_KEY") != "" || l.credExists("track17-api-key"),
 		ProviderCorreios:     l.env("CORREIOS_USER") != "" || l.credExists("correios-user"),
 	})
@@ -312,8 +316,8 @@ func (l loader) providers(configured map[string]bool) ([]string, error) {
 		}
 		if len(ps) == 0 {
 			return nil, &Error{
-				Var: "CORREIOS_USER, SITERASTREIO_API_KEY, TRACK17_API_KEY",
-				Msg: "no tracking provider configured: set SITERASTREIO_API_KEY, TRACK17_API_KEY, or CORREIOS_USER and CORREIOS_ACCESS_CODE (or their credential files)",
+				Var: "CORREIOS_USER, SITERASTREIO_API_KEY, PACOTEVICIO_API_KEY, TRACK17_API_KEY",
+				Msg: "no tracking provider configured: set SITERASTREIO_API_KEY, PACOTEVICIO_API_KEY, TRACK17_API_KEY, or CORREIOS_USER and CORREIOS_ACCESS_CODE (or their credential files)",
 			}
 		}
 		return ps, nil
@@ -380,6 +384,12 @@ func LoadTracker(getenv Getenv) (Tracker, error) {
 	if c.SiteRastreio.Key, err = l.secret("SITERASTREIO_API_KEY", "siterastreio-api-key"); err != nil {
 		return c, err
 	}
+	if c.PacoteVicio.URL, err = l.baseURL("PACOTEVICIO_API_URL", DefaultPacoteVicioURL); err != nil {
+		return c, err
+	}
+	if c.PacoteVicio.Key, err = l.secret("PACOTEVICIO_API_KEY", "pacotevicio-api-key"); err != nil {
+		return c, err
+	}
 	if c.Track17.URL, err = l.baseURL("TRACK17_API_URL", DefaultTrack17URL); err != nil {
 		return c, err
 	}
@@ -389,6 +399,7 @@ func LoadTracker(getenv Getenv) (Tracker, error) {
 
 	configured := map[string]bool{
 		ProviderSiteRastreio: c.SiteRastreio.Key != "",
+		ProviderPacoteVicio:  c.PacoteVicio.Key != "",
 		ProviderTrack17:      c.Track17.Key != "",
 		ProviderCorreios:     c.Correios.User != "" && c.Correios.AccessCode != "",
 	}
@@ -411,6 +422,8 @@ func LoadTracker(getenv Getenv) (Tracker, error) {
 			return c, &Error{Var: missing, Msg: "not set, but RASTREIO_PROVIDERS lists correios: set CORREIOS_USER and CORREIOS_ACCESS_CODE (or the credentials correios-user, correios-access-code)"}
 		case ProviderSiteRastreio:
 			return c, &Error{Var: "SITERASTREIO_API_KEY", Msg: "not set, but RASTREIO_PROVIDERS lists siterastreio (or write the credential siterastreio-api-key)"}
+		case ProviderPacoteVicio:
+			return c, &Error{Var: "PACOTEVICIO_API_KEY", Msg: "not set, but RASTREIO_PROVIDERS lists pacotevicio (or write the credential pacotevicio-api-key)"}
 		case ProviderTrack17:
 			return c, &Error{Var: "TRACK17_API_KEY", Msg: "not set, but RASTREIO_PROVIDERS lists track17 (or write the credential track17-api-key)"}
 		}

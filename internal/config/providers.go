@@ -7,11 +7,14 @@ import (
 	"time"
 )
 
-// Provider limit defaults. Wonca publishes no rate; 17TRACK allows
-// 3 requests/s per key.
+// Provider limit defaults. Wonca and PacoteVício publish no rate (the
+// latter's is a cautious guess: its free plan is 1,000 requests a month);
+// 17TRACK allows 3 requests/s per key.
 const (
 	DefaultSiteRastreioRate  = 5.0
 	DefaultSiteRastreioBurst = 2
+	DefaultPacoteVicioRate   = 2.0
+	DefaultPacoteVicioBurst  = 2
 	DefaultTrack17Rate       = 3.0
 	DefaultTrack17Burst      = 1
 )
@@ -22,16 +25,18 @@ const (
 //	                                  active code by that provider (Go
 //	                                  duration; overrides RASTREIO_RECHECK_INTERVAL)
 //	<NAME>_MONTHLY_BUDGET             billed units a month (requests for
-//	                                  siterastreio and correios, registered
+//	                                  siterastreio, pacotevicio and correios, registered
 //	                                  numbers for track17); 0 or unset: no budget
 //	SITERASTREIO_RATE_LIMIT/_BURST,   client-side request rate (req/s) and burst
+//	PACOTEVICIO_RATE_LIMIT/_BURST,
 //	TRACK17_RATE_LIMIT/_BURST
 //
-// <NAME> is the provider's name upper-cased: SITERASTREIO, TRACK17, CORREIOS.
+// <NAME> is the provider's name upper-cased: SITERASTREIO, PACOTEVICIO,
+// TRACK17, CORREIOS.
 type ProviderLimits struct {
 	Recheck map[string]time.Duration // only providers with an override
 	Budget  map[string]int64         // only providers with a budget
-	Rate    map[string]float64       // siterastreio, track17
+	Rate    map[string]float64       // siterastreio, pacotevicio, track17
 	Burst   map[string]int
 }
 
@@ -83,6 +88,12 @@ func LoadProviderLimits(getenv Getenv) (ProviderLimits, error) {
 		return p, err
 	}
 	if p.Burst[ProviderSiteRastreio], err = l.positiveInt("SITERASTREIO_RATE_BURST", DefaultSiteRastreioBurst); err != nil {
+		return p, err
+	}
+	if p.Rate[ProviderPacoteVicio], err = l.positiveFloat("PACOTEVICIO_RATE_LIMIT", DefaultPacoteVicioRate); err != nil {
+		return p, err
+	}
+	if p.Burst[ProviderPacoteVicio], err = l.positiveInt("PACOTEVICIO_RATE_BURST", DefaultPacoteVicioBurst); err != nil {
 		return p, err
 	}
 	if p.Rate[ProviderTrack17], err = l.positiveFloat("TRACK17_RATE_LIMIT", DefaultTrack17Rate); err != nil {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/correios/correiostest"
+	"github.com/rastreio/rastreio/internal/pacotevicio"
+	"github.com/rastreio/rastreio/internal/pacotevicio/pacoteviciotest"
 	"github.com/rastreio/rastreio/internal/siterastreio"
 	"github.com/rastreio/rastreio/internal/siterastreio/siterastreiotest"
 	"github.com/rastreio/rastreio/internal/track17"
@@ -36,11 +38,13 @@ func BenchmarkCostPer1000Codes(b *testing.B) {
 	for range b.N {
 		cf := correiostest.New(correiostest.Options{Lookup: func(c string) []byte { return correiostest.Object(c, 3, start) }})
 		sf := siterastreiotest.New(siterastreiotest.Options{Lookup: func(c string) []byte { return siterastreiotest.Object(c, 3, start) }})
+		pf := pacoteviciotest.New(pacoteviciotest.Options{Lookup: func(c string) []byte { return pacoteviciotest.Object(c, 3, start) }})
 		tf := track17test.New(track17test.Options{Lookup: func(string) []byte { return track17test.TrackInfo(3, start) }})
 		cc, _ := correios.New(correios.Config{BaseURL: cf.URL, User: "u", AccessCode: "p", Rate: 1e5, Burst: 1000})
 		sc, _ := siterastreio.New(siterastreio.Config{BaseURL: sf.URL, APIKey: "k", Rate: 1e5, Burst: 1000, Concurrency: 8})
+		pc, _ := pacotevicio.New(pacotevicio.Config{BaseURL: pf.URL, APIKey: "k", Rate: 1e5, Burst: 1000, Concurrency: 8})
 		tc, _ := track17.New(track17.Config{BaseURL: tf.URL, APIKey: "k", Rate: 1e5, Burst: 1000})
-		for _, p := range []tracking.Provider{cc, sc, tc} {
+		for _, p := range []tracking.Provider{cc, sc, pc, tc} {
 			view := tracking.NewChain(p).View("")
 			pass := func() (reqs, billed int64) {
 				r0, b0 := p.(counter).Requests(), p.(tracking.Billed).Billed()
@@ -63,6 +67,7 @@ func BenchmarkCostPer1000Codes(b *testing.B) {
 		}
 		cf.Close()
 		sf.Close()
+		pf.Close()
 		tf.Close()
 	}
 }

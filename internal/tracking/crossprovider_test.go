@@ -11,6 +11,8 @@ import (
 	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/correios/correiostest"
 	"github.com/rastreio/rastreio/internal/message"
+	"github.com/rastreio/rastreio/internal/pacotevicio"
+	"github.com/rastreio/rastreio/internal/pacotevicio/pacoteviciotest"
 	"github.com/rastreio/rastreio/internal/siterastreio"
 	"github.com/rastreio/rastreio/internal/siterastreio/siterastreiotest"
 	"github.com/rastreio/rastreio/internal/store"
@@ -53,6 +55,14 @@ func viaProviders(t *testing.T) map[string]tracking.Result {
 		t.Fatal(err)
 	}
 
+	// PacoteVício serves the website object itself: the same file, unwrapped.
+	pf := pacoteviciotest.NewTB(t, pacoteviciotest.Options{})
+	pf.SetObject(parcel, readFile(t, "../siterastreio/testdata/website-QQ850419295BR.json"))
+	pc, err := pacotevicio.New(pacotevicio.Config{BaseURL: pf.URL, APIKey: "k", Rate: 100, Burst: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	tf := track17test.NewTB(t, track17test.Options{})
 	tf.Register(parcel)
 	tf.SetTrackInfo(parcel, readFile(t, "../track17/testdata/trackinfo-QQ850419295BR.json"))
@@ -61,7 +71,7 @@ func viaProviders(t *testing.T) map[string]tracking.Result {
 		t.Fatal(err)
 	}
 
-	for _, p := range []tracking.Provider{cc, sc, tc} {
+	for _, p := range []tracking.Provider{cc, sc, pc, tc} {
 		// Through a one-provider chain, as the tracker asks.
 		res, err := tracking.NewChain(p).Track(ctx, []tracking.Request{{Code: parcel}})
 		if err != nil {
@@ -77,9 +87,9 @@ func viaProviders(t *testing.T) map[string]tracking.Result {
 }
 
 // TestSameParcelEveryProvider: the same parcel seen through each
-// provider's shape normalises to the same events. The official API and Site
-// Rastreio (both Correios codigo/tipo) must agree on everything, event keys
-// included, so switching between them never re-announces history; 17TRACK
+// provider's shape normalises to the same events. The official API, Site
+// Rastreio and PacoteVício (all Correios codigo/tipo) must agree on
+// everything, event keys included, so switching between them never re-announces history; 17TRACK
 // has no codigo/tipo, so its kinds, instants and texts must agree.
 func TestSameParcelEveryProvider(t *testing.T) {
 	got := viaProviders(t)
@@ -99,10 +109,16 @@ func TestSameParcelEveryProvider(t *testing.T) {
 			t.Errorf("%s: last event not final", name)
 		}
 	}
-	if !reflect.DeepEqual(off, site) {
-		for i := range off {
-			if off[i] != site[i] {
-				t.Errorf("event %d differs:\nofficial     %+v\nsiterastreio %+v", i, off[i], site[i])
+	if len(got) != 4 {
+		t.Fatalf("%d providers answered, want 4", len(got))
+	}
+	for _, name := range []string{"siterastreio", "pacotevicio"} {
+		other := got[name].Events
+		if !reflect.DeepEqual(off, other) {
+			for i := range off {
+				if off[i] != other[i] {
+					t.Errorf("event %d differs:\nofficial %+v\n%s %+v", i, off[i], name, other[i])
+				}
 			}
 		}
 	}
@@ -117,17 +133,19 @@ func TestSameParcelEveryProvider(t *testing.T) {
 	first := func(evs []tracking.Event) string {
 		return message.FirstStatus(parcel, "tênis <novo>", evs[len(evs)-1], false)
 	}
-	if a, b := first(off), first(site); a != b {
-		t.Errorf("first-status message differs:\n%s\n---\n%s", a, b)
-	}
-	if a, b := message.NewEvents(parcel, "tênis", off[3:]), message.NewEvents(parcel, "tênis", site[3:]); a != b {
-		t.Errorf("new-events message differs:\n%s\n---\n%s", a, b)
+	for _, other := range [][]tracking.Event{site, got["pacotevicio"].Events} {
+		if a, b := first(off), first(other); a != b {
+			t.Errorf("first-status message differs:\n%s\n---\n%s", a, b)
+		}
+		if a, b := message.NewEvents(parcel, "tênis", off[3:]), message.NewEvents(parcel, "tênis", other[3:]); a != b {
+			t.Errorf("new-events message differs:\n%s\n---\n%s", a, b)
+		}
 	}
 }
 
 // TestSwitchingProviderNeverReannounces stores the official history, then
-// the Site Rastreio answer for the same parcel (a retry through another
-// provider): no new event and no notification.
+// the Site Rastreio and PacoteVício answers for the same parcel (a retry
+// through another provider): no new event and no notification.
 func TestSwitchingProviderNeverReannounces(t *testing.T) {
 	got := viaProviders(t)
 	ctx := context.Background()
@@ -153,13 +171,15 @@ func TestSwitchingProviderNeverReannounces(t *testing.T) {
 	if first.NewEvents != 6 || first.Queued != 1 {
 		t.Fatalf("official answer: %+v, want 6 new events and 1 message", first)
 	}
-	pass, _ = st.BeginPass(ctx)
-	again, err := st.SaveResults(ctx, pass, []store.Checked{{Code: parcel, Result: got["siterastreio"]}}, render)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if again.NewEvents != 0 || again.Queued != 0 {
-		t.Fatalf("same parcel through Site Rastreio: %+v, want nothing new", again)
+	for _, name := range []string{"siterastreio", "pacotevicio"} {
+		pass, _ = st.BeginPass(ctx)
+		again, err := st.SaveResults(ctx, pass, []store.Checked{{Code: parcel, Result: got[name]}}, render)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.NewEvents != 0 || again.Queued != 0 {
+			t.Fatalf("same parcel through %s: %+v, want nothing new", name, again)
+		}
 	}
 	n, err := st.OutboxLen(ctx)
 	if err != nil || n != 1 {

@@ -3,7 +3,7 @@
 // Live smoke test against the real providers: only with `-tags live` and
 // real keys in the environment (never in make test):
 //
-//	SITERASTREIO_API_KEY=… TRACK17_API_KEY=… CORREIOS_USER=… CORREIOS_ACCESS_CODE=… \
+//	SITERASTREIO_API_KEY=… PACOTEVICIO_API_KEY=… TRACK17_API_KEY=… CORREIOS_USER=… CORREIOS_ACCESS_CODE=… \
 //	LIVE_CODES=QQ850419295BR go test -tags 'live sqlite_omit_load_extension' -run Live -v ./internal/tracking
 package tracking_test
 
@@ -14,6 +14,7 @@ import (
 
 	"github.com/rastreio/rastreio/internal/config"
 	"github.com/rastreio/rastreio/internal/correios"
+	"github.com/rastreio/rastreio/internal/pacotevicio"
 	"github.com/rastreio/rastreio/internal/siterastreio"
 	"github.com/rastreio/rastreio/internal/track17"
 	"github.com/rastreio/rastreio/internal/tracking"
@@ -38,6 +39,13 @@ func TestLiveProviders(t *testing.T) {
 		}
 		ps = append(ps, p)
 	}
+	if k := os.Getenv("PACOTEVICIO_API_KEY"); k != "" {
+		p, err := pacotevicio.New(pacotevicio.Config{BaseURL: env("PACOTEVICIO_API_URL", config.DefaultPacoteVicioURL), APIKey: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
 	if k := os.Getenv("TRACK17_API_KEY"); k != "" {
 		p, err := track17.New(track17.Config{BaseURL: env("TRACK17_API_URL", config.DefaultTrack17URL), APIKey: k})
 		if err != nil {
@@ -54,7 +62,7 @@ func TestLiveProviders(t *testing.T) {
 		ps = append(ps, p)
 	}
 	if len(ps) == 0 {
-		t.Fatal("set SITERASTREIO_API_KEY, TRACK17_API_KEY or CORREIOS_USER/CORREIOS_ACCESS_CODE")
+		t.Fatal("set SITERASTREIO_API_KEY, PACOTEVICIO_API_KEY, TRACK17_API_KEY or CORREIOS_USER/CORREIOS_ACCESS_CODE")
 	}
 	for _, p := range ps {
 		res, err := p.Track(t.Context(), codes[:min(len(codes), p.MaxBatch())])
