@@ -68,12 +68,13 @@ install-units: ## (root) install and enable the units; start what has credential
 	else \
 		next="$$next\n  echo -n 'TOKEN-FROM-BOTFATHER' | install -m 0600 /dev/stdin $(CREDSTORE)/rastreio.telegram-bot-token"; \
 	fi; \
-	if cred telegram-bot-token && { cred siterastreio-api-key || cred track17-api-key || { cred correios-user && cred correios-access-code; }; }; then \
+	if cred telegram-bot-token && { cred siterastreio-api-key || cred pacotevicio-api-key || cred track17-api-key || { cred correios-user && cred correios-access-code; }; }; then \
 		echo "starting rastreio-tracker.service"; \
 		$(SYSTEMCTL) start rastreio-tracker.service || echo "rastreio-tracker.service did not start: journalctl -u rastreio-tracker -n 20"; \
-	elif ! { cred siterastreio-api-key || cred track17-api-key || { cred correios-user && cred correios-access-code; }; }; then \
+	elif ! { cred siterastreio-api-key || cred pacotevicio-api-key || cred track17-api-key || { cred correios-user && cred correios-access-code; }; }; then \
 		next="$$next\n  and at least one tracking provider's credentials, e.g.:"; \
 		next="$$next\n  echo -n 'KEY' | install -m 0600 /dev/stdin $(CREDSTORE)/rastreio.siterastreio-api-key"; \
+		next="$$next\n  echo -n 'KEY' | install -m 0600 /dev/stdin $(CREDSTORE)/rastreio.pacotevicio-api-key"; \
 		next="$$next\n  echo -n 'KEY' | install -m 0600 /dev/stdin $(CREDSTORE)/rastreio.track17-api-key"; \
 		next="$$next\n  echo -n 'USER' | install -m 0600 /dev/stdin $(CREDSTORE)/rastreio.correios-user"; \
 		next="$$next\n  echo -n 'ACCESS-CODE' | install -m 0600 /dev/stdin $(CREDSTORE)/rastreio.correios-access-code"; \

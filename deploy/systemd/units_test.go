@@ -52,7 +52,7 @@ func (u unit) get(section, key string) string {
 	return vs[len(vs)-1]
 }
 
-var credentials = []string{"telegram-bot-token", "correios-user", "correios-access-code", "siterastreio-api-key", "track17-api-key"}
+var credentials = []string{"telegram-bot-token", "correios-user", "correios-access-code", "siterastreio-api-key", "pacotevicio-api-key", "track17-api-key"}
 
 func TestUnits(t *testing.T) {
 	common := map[string]string{
@@ -139,7 +139,7 @@ func TestEnvTemplate(t *testing.T) {
 	s := string(b)
 	for _, v := range []string{
 		"TELEGRAM_API_ENDPOINT", "RASTREIO_DB", "RASTREIO_MAX_CODES_PER_CHAT", "CORREIOS_API_URL",
-		"CORREIOS_POSTCARD", "CORREIOS_RATE_LIMIT", "CORREIOS_RATE_BURST", "SITERASTREIO_API_URL",
+		"CORREIOS_POSTCARD", "CORREIOS_RATE_LIMIT", "CORREIOS_RATE_BURST", "SITERASTREIO_API_URL", "PACOTEVICIO_API_URL",
 		"TRACK17_API_URL", "RASTREIO_PROVIDERS", "RASTREIO_RECHECK_INTERVAL", "TELEGRAM_SEND_RATE", "LOG_LEVEL",
 	} {
 		if !strings.Contains(s, "\n#"+v+"=") {
