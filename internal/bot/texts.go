@@ -32,7 +32,7 @@ const exampleCode = "QQ850419295BR"
 // providerNames are how people know the tracking providers.
 var providerNames = map[string]string{
 	config.ProviderSiteRastreio: "Site Rastreio (Wonca Labs)",
-	config.ProviderPacoteVicio:  "PacoteVício (via RapidAPI)",
+	config.ProviderPacoteVicio:  "PacoteVício (RapidAPI)",
 	config.ProviderTrack17:      "17TRACK",
 	config.ProviderCorreios:     "API oficial dos Correios",
 }
