@@ -302,9 +302,9 @@ func (c *Client) fetchLocked(ctx context.Context) (string, error) {
 		c.tokenErr = fmt.Errorf("correios: token: %w", err)
 		return "", c.tokenErr
 	}
-	switch {
-	case res.Status == http.StatusOK || res.Status == http.StatusCreated:
-	case res.Status == http.StatusUnauthorized || res.Status == http.StatusForbidden || res.Status == http.StatusBadRequest:
+	switch res.Status {
+	case http.StatusOK, http.StatusCreated:
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusBadRequest:
 		c.tokenErr = fmt.Errorf("correios: token: status %d %s (check CORREIOS_USER, CORREIOS_ACCESS_CODE, CORREIOS_POSTCARD): %w",
 			res.Status, gatewayMessage(res.Body), tracking.ErrAuth)
 		return "", c.tokenErr

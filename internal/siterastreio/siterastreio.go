@@ -263,7 +263,7 @@ func ParseObject(inner string) (tracking.Result, bool) {
 	if len(w.Eventos) == 0 && w.Mensagem == "" && len(w.Objetos) > 0 {
 		w.Object = w.Objetos[0]
 	}
-	if r, ok := w.Object.Result(); ok {
+	if r, ok := w.Result(); ok {
 		return r, true
 	}
 	if len(w.Eventos) > 0 && !w.Erro {

@@ -25,7 +25,7 @@ func TestBucket(t *testing.T) {
 	if !b.Take(t0.Add(time.Hour)) || b.tokens != 54 {
 		t.Fatalf("after an hour: tokens=%v, want capped at 55 then 54", b.tokens)
 	}
-	var none *Bucket = NewBucket(0, 0, t0)
+	none := NewBucket(0, 0, t0)
 	if none != nil || !none.Take(t0) {
 		t.Fatal("rate 0 must enforce nothing")
 	}

@@ -124,7 +124,7 @@ func NewTB(tb testing.TB, opts Options) *Server {
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		s.Server.CloseClientConnections()
+		s.CloseClientConnections()
 		s.Server.Close()
 	})
 }
