@@ -20,13 +20,20 @@ type OutboxMsg struct {
 	Attempts int
 }
 
+// A chat's messages go out in id order: a message waiting for its
+// not_before holds back the chat's later ones (else a retried "in
+// transit" could arrive after "delivered").
+const outboxDue = `o.not_before <= ?1 AND c.paused_at IS NULL AND NOT EXISTS (
+	SELECT 1 FROM outbox h WHERE h.chat_id = o.chat_id AND h.id < o.id AND h.not_before > ?1)`
+
 // PendingOutbox returns up to limit messages with id > afterID that may
-// be sent now (not_before passed) to chats not paused, in id order.
+// be sent now (not_before passed, no earlier message of the chat waiting)
+// to chats not paused, in id order.
 func (s *Store) PendingOutbox(ctx context.Context, afterID int64, limit int) ([]OutboxMsg, error) {
 	rows, err := s.db.QueryContext(ctx, `
 SELECT o.id, o.chat_id, o.code, o.body, o.attempts FROM outbox o JOIN chats c ON c.id = o.chat_id
-WHERE o.id > ? AND o.not_before <= ? AND c.paused_at IS NULL
-ORDER BY o.id LIMIT ?`, afterID, s.unix(), limit)
+WHERE o.id > ?2 AND `+outboxDue+`
+ORDER BY o.id LIMIT ?3`, s.unix(), afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending outbox: %w", err)
 	}
@@ -50,8 +57,8 @@ ORDER BY o.id LIMIT ?`, afterID, s.unix(), limit)
 func (s *Store) PendingOutboxChat(ctx context.Context, chatID, afterID int64, limit int) ([]OutboxMsg, error) {
 	rows, err := s.db.QueryContext(ctx, `
 SELECT o.id, o.chat_id, o.code, o.body, o.attempts FROM outbox o JOIN chats c ON c.id = o.chat_id
-WHERE o.chat_id = ? AND o.id > ? AND o.not_before <= ? AND c.paused_at IS NULL
-ORDER BY o.id LIMIT ?`, chatID, afterID, s.unix(), limit)
+WHERE o.chat_id = ?2 AND o.id > ?3 AND `+outboxDue+`
+ORDER BY o.id LIMIT ?4`, s.unix(), chatID, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending outbox of chat %d: %w", chatID, err)
 	}

@@ -506,6 +506,42 @@ func TestOutboxPendingPauseMigrate(t *testing.T) {
 	}
 }
 
+// A chat's messages go out in order: one waiting for its not_before
+// holds back the chat's later ones, not other chats'.
+func TestOutboxChatOrder(t *testing.T) {
+	s := mustOpen(t, "")
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return now })
+	trtChat(t, s, 1)
+	trtChat(t, s, 2)
+	ins := func(chat int64, body string, notBefore time.Time) {
+		if _, err := s.db.Exec("INSERT INTO outbox (chat_id, code, body, created_at, not_before) VALUES (?, 'AA', ?, 0, ?)", chat, body, notBefore.Unix()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ins(1, "em trânsito", now.Add(time.Minute)) // a send failed: retried in a minute
+	ins(1, "entregue", now)
+	ins(2, "postado", now)
+	bodies := func(ms []OutboxMsg) (out []string) {
+		for _, m := range ms {
+			out = append(out, m.Body)
+		}
+		return out
+	}
+	ms, err := s.PendingOutbox(t.Context(), 0, 10)
+	if got := bodies(ms); err != nil || len(got) != 1 || got[0] != "postado" {
+		t.Fatalf("pending = %q, %v; want only chat 2's message while chat 1's first waits", got, err)
+	}
+	if ms, _ := s.PendingOutboxChat(t.Context(), 1, 0, 10); len(ms) != 0 {
+		t.Fatalf("pending for chat 1 = %q, want none", bodies(ms))
+	}
+	now = now.Add(time.Minute)
+	ms, _ = s.PendingOutboxChat(t.Context(), 1, 0, 10)
+	if got := bodies(ms); len(got) != 2 || got[0] != "em trânsito" || got[1] != "entregue" {
+		t.Fatalf("pending for chat 1 a minute later = %q, want both in order", got)
+	}
+}
+
 // An active code with no movement for ExpireIdle leaves the list; an old
 // code just added gets the full time from when it was found.
 func TestExpireIdle(t *testing.T) {

@@ -505,10 +505,19 @@ func (s *sender) handle(ctx context.Context, r sendResult, fatal *error) {
 		s.pop(q, r.msg.ID)
 		return
 	}
-	// Anything else: try again next pass; give up after MaxAttempts.
+	// Anything else: try again next pass; give up after MaxAttempts. A
+	// message deferred to a later time holds back its chat's later ones
+	// (store.PendingOutbox keeps each chat in order), which is right when
+	// Telegram or the network failed. A message Telegram refused for
+	// itself (400) must not hold the others: it stays due, and only this
+	// pass leaves it alone (it stays in known).
 	s.failed++
 	s.consecutiveFails++
-	n, err := s.store.DeferOutbox(ctx, r.msg.ID, time.Now().Add(time.Minute), true)
+	retryAt := time.Now().Add(time.Minute)
+	if class == telegram.BadRequest {
+		retryAt = time.Now()
+	}
+	n, err := s.store.DeferOutbox(ctx, r.msg.ID, retryAt, true)
 	if err != nil {
 		*fatal = err
 		return
@@ -528,6 +537,7 @@ func (s *sender) handle(ctx context.Context, r sendResult, fatal *error) {
 	}
 	if class == telegram.BadRequest {
 		s.pop(q, r.msg.ID) // only this message is wrong; the chat's others may go
+		s.known[r.msg.ID] = true
 		if err := s.topUp(ctx, r.chat, q); err != nil {
 			*fatal = err
 		}

@@ -470,6 +470,46 @@ func TestPassMigratedGroup(t *testing.T) {
 	}
 }
 
+// A message Telegram refuses for itself (400) does not hold back the
+// chat's later ones, is not retried within the pass (even one long
+// enough to sweep the outbox again), and is retried at the next pass
+// without waiting.
+func TestPassRefusedMessageHoldsNothingBack(t *testing.T) {
+	e := newEnv(t)
+	const bad = "AA100000000BR"
+	for _, c := range []string{bad, "BB200000000BR"} {
+		e.track(t, 1, c, "")
+		e.prov.set(c, ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	}
+	for i := range 5 { // keeps the pass busy for over a second
+		c := fmt.Sprintf("CC%09dBR", i)
+		e.track(t, 2, c, "")
+		e.prov.set(c, ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	}
+	var mu sync.Mutex
+	refuse, refused := true, 0
+	e.tg.AddRule(func(c *telegramtest.Call) *telegramtest.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		if refuse && c.ChatID == 1 && strings.Contains(c.Params.Get("text"), bad) {
+			refused++
+			return &telegramtest.Fault{Code: 400, Description: "Bad Request: can't parse entities"}
+		}
+		return nil
+	})
+	opt := fastOpts()
+	opt.ChatInterval = 400 * time.Millisecond
+	if sum := e.pass(t, opt); sum.Failed != 1 || sum.Sent != 6 || sum.Left != 1 || refused != 1 {
+		t.Fatalf("summary %+v, %d refusals: want the refused message tried once and the other six sent", sum, refused)
+	}
+	mu.Lock()
+	refuse = false
+	mu.Unlock()
+	if sum := e.pass(t, opt); sum.Sent != 1 || sum.Left != 0 {
+		t.Fatalf("summary %+v, want the refused message retried at once in the next pass", sum)
+	}
+}
+
 func TestPassOtherErrorsRetriedThenGivenUp(t *testing.T) {
 	e := newEnv(t)
 	e.track(t, 1, "AA100000000BR", "")
