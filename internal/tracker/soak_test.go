@@ -95,7 +95,22 @@ func soak(t *testing.T, seed uint64) {
 		t.Logf("pass %d: %d sent, %d failed, %d retried after 429, %d left, stopped %q",
 			sum.Pass, sum.Sent, sum.Failed, sum.Retried429, sum.Left, sum.Stopped)
 	}
-	for range passes {
+	// One person blocks the bot for a while, then writes to it again (the
+	// bot clears paused_at); one group becomes a supergroup midway.
+	const blocker, group, supergroup = int64(3), int64(-8), int64(-1008)
+	blockAt, unblockAt := 2+int(random()*4), 7+int(random()*4)
+	migrateAt := 1 + int(random()*float64(passes-2))
+	for i := range passes {
+		if i == blockAt {
+			e.tg.Block(blocker)
+		}
+		if i == unblockAt {
+			e.tg.Unblock(blocker)
+			e.exec(t, "UPDATE chats SET paused_at = NULL WHERE id = ?", blocker)
+		}
+		if i == migrateAt {
+			e.tg.Migrate(group, supergroup)
+		}
 		for _, code := range codes {
 			if random() < 0.5 {
 				addEvent(code)
@@ -132,9 +147,21 @@ func soak(t *testing.T, seed uint64) {
 		t.Fatalf("outbox holds %d messages after the calm passes (%v)", n, err)
 	}
 
+	refusals := map[int64]int{}
+	for _, c := range e.tg.Calls("sendMessage") {
+		if !c.OK() {
+			refusals[c.ChatID]++
+		}
+	}
+	t.Logf("blocked chat %d from pass %d to %d: %d refusals; group %d migrated at pass %d: %d refusals, %d messages after",
+		blocker, blockAt, unblockAt, refusals[blocker], group, migrateAt, refusals[group], len(e.tg.Messages(supergroup)))
 	for _, chat := range chats {
 		seen := map[string][]int{} // code → event numbers, in delivery order
-		for _, m := range e.tg.Messages(chat) {
+		msgs := e.tg.Messages(chat)
+		if chat == group { // then the supergroup, after the migration
+			msgs = append(msgs, e.tg.Messages(supergroup)...)
+		}
+		for _, m := range msgs {
 			for _, mm := range marker.FindAllStringSubmatch(m.Text, -1) {
 				n, _ := strconv.Atoi(mm[2])
 				seen[mm[1]] = append(seen[mm[1]], n)
