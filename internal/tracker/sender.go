@@ -283,6 +283,7 @@ func (s *sender) run(ctx context.Context, deadline time.Time, queryDone <-chan s
 	var fatal error
 	stopping := false
 	exhausted := false
+	sweptAfterDone := false
 	lastRefill := time.Time{}
 	for {
 		now := time.Now()
@@ -317,6 +318,13 @@ func (s *sender) run(ctx context.Context, deadline time.Time, queryDone <-chan s
 		select {
 		case <-queryDone:
 			done = true
+			if !sweptAfterDone {
+				// The queries may have queued their last messages after
+				// the sweep that found the outbox empty: sweep once more
+				// before deciding there is nothing left.
+				sweptAfterDone, exhausted = true, false
+				continue
+			}
 		default:
 		}
 		if done && exhausted && s.queued() == 0 && s.flight == 0 {
