@@ -683,6 +683,28 @@ func TestFloodLimit(t *testing.T) {
 	}
 }
 
+// Found by TestRandomConversationsMatchModel: an edit refused by the
+// flood limit used up the burst's one note, so the next message was
+// dropped without a word.
+func TestFloodNoteNotSpentOnEdits(t *testing.T) {
+	h := newHarness(t, func(c *bot.Config) { c.FloodPerMinute = 3 })
+	for range 3 {
+		h.say(1, "/ajuda")
+	}
+	id := h.fake.PushUpdate(tgbotapi.Update{EditedMessage: h.fake.NewMessage(1, 1, code1+" tênis")})
+	h.waitHandled(id)
+	if n := len(h.fake.Messages(1)); n != 3 {
+		t.Fatalf("%d messages after the edit over the limit, want 3 (it is dropped silently)", n)
+	}
+	mustContain(t, h.say(1, "/ajuda").Text, "muitas mensagens")
+	if msgs := h.sayAll(1, "/ajuda"); len(msgs) != 0 {
+		t.Fatalf("a second flood note: %q", msgs[0].Text)
+	}
+	if _, err := h.st.TrackedPackage(t.Context(), 1, code1); err == nil {
+		t.Fatal("the dropped edit's code was saved")
+	}
+}
+
 func TestBackoffOnServerErrors(t *testing.T) {
 	h := newHarness(t)
 	f := telegramtest.ServerError(502)

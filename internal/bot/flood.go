@@ -28,6 +28,18 @@ func newFloodGate(limit int, window time.Duration) *floodGate {
 // allow records a message from chat at now. ok says whether to handle
 // it; warn whether to answer the flood note (once per burst).
 func (f *floodGate) allow(chat int64, now time.Time) (ok, warn bool) {
+	return f.take(chat, now, true)
+}
+
+// allowQuiet is allow for an update refused without a note (an edited
+// message): past the limit it leaves the burst's one note to the next
+// message, which would otherwise be dropped without a word.
+func (f *floodGate) allowQuiet(chat int64, now time.Time) bool {
+	ok, _ := f.take(chat, now, false)
+	return ok
+}
+
+func (f *floodGate) take(chat int64, now time.Time, note bool) (ok, warn bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
@@ -49,7 +61,7 @@ func (f *floodGate) allow(chat int64, now time.Time) (ok, warn bool) {
 		c.warned = false
 		return true, false
 	}
-	if c.warned {
+	if c.warned || !note {
 		return false, false
 	}
 	c.warned = true

@@ -67,7 +67,7 @@ func (b *Bot) onMessage(ctx context.Context, m *tgbotapi.Message, edited bool) {
 		text = m.Caption
 	}
 	if edited {
-		if ok, _ := b.flood.allow(chat.ID, b.now()); ok && !strings.HasPrefix(text, "/") {
+		if b.flood.allowQuiet(chat.ID, b.now()) && !strings.HasPrefix(text, "/") {
 			f := correios.FindCodes(text)
 			if len(f.Codes) > 0 {
 				b.addCodes(ctx, chat, f)
