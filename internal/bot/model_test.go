@@ -599,8 +599,8 @@ func (w *world) modelAdd(c *mChat, codes []found, bad []string, what string) {
 			continue
 		}
 		n++
-		c.pkgs = append(c.pkgs, mPkg{f.code, f.desc})
-		added = append(added, mPkg{f.code, f.desc})
+		c.pkgs = append(c.pkgs, mPkg(f))
+		added = append(added, mPkg(f))
 	}
 	capN := w.capN
 	w.expect(c, expectation{what: what, n: 1, check: func(msgs []telegramtest.Call) error {
