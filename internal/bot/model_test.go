@@ -117,6 +117,7 @@ type world struct {
 	clock    time.Time
 	chats    []*mChat
 	codes    []string
+	bulk     []string      // codes for long messages
 	seen     map[int64]int // messages of each chat already checked
 	want     map[int64][]expectation
 	afters   []afterCheck
@@ -163,7 +164,14 @@ func converse(t *testing.T, seed uint64, steps int) {
 		clock: time.Now(),
 		seen:  map[int64]int{}, want: map[int64][]expectation{},
 	}
+	if seed%4 == 0 {
+		w.capN = 40 + rng.IntN(30) // room for long lists
+	}
 	w.codes = append([]string(nil), modelRealCodes...)
+	for range 300 {
+		serial := fmt.Sprintf("%08d", rng.IntN(100000000))
+		w.bulk = append(w.bulk, fmt.Sprintf("NX%s%dBR", serial, correios.CheckDigit(serial)))
+	}
 	for len(w.codes) < 20 {
 		serial := fmt.Sprintf("%08d", rng.IntN(100000000))
 		w.codes = append(w.codes, fmt.Sprintf("%c%c%s%d%s", 'A'+rune(rng.IntN(26)), 'A'+rune(rng.IntN(26)), serial, correios.CheckDigit(serial), []string{"BR", "CN", "US"}[rng.IntN(3)]))
@@ -363,6 +371,9 @@ func (w *world) settle(step int) {
 		w.seen[c.id] += len(msgs)
 		for _, e := range w.want[c.id] {
 			n := e.n
+			if n < 0 {
+				n = max(len(msgs), 1)
+			}
 			if e.list {
 				n = 1
 				for n <= len(msgs) && n > 0 && !strings.HasSuffix(msgs[n-1].Text, listFooter) && !strings.HasPrefix(msgs[0].Text, "Você ainda não") {
@@ -516,6 +527,11 @@ type found struct{ code, desc string }
 func (w *world) action(c *mChat, quick bool) update {
 	for {
 		switch r := w.rng.IntN(100); {
+		case r < 3:
+			if quick {
+				continue
+			}
+			return w.bigText(c)
 		case r < 35:
 			return w.addText(c)
 		case r < 45:
@@ -626,6 +642,45 @@ func (w *world) codesText() (text string, codes []found, bad []string) {
 	return strings.Join(lines, "\n"), codes, bad
 }
 
+// bigText is a long message: 15–65 lines of codes, mostly ones no chat
+// has seen, past the 50 a message may carry.
+func (w *world) bigText(c *mChat) update {
+	var lines []string
+	var codes []found
+	var bad []string
+	truncated := false
+	for range 15 + w.rng.IntN(51) {
+		code := w.bulk[w.rng.IntN(len(w.bulk))]
+		if w.rng.IntN(5) == 0 {
+			code = w.code()
+		}
+		d := w.desc()
+		if w.rng.IntN(25) == 0 {
+			code = mistype(code)
+			if !slices.Contains(bad, code) {
+				bad = append(bad, code)
+			}
+			lines = append(lines, code+" "+d)
+			continue
+		}
+		lines = append(lines, strings.TrimSpace(w.typed(code)+" "+d))
+		switch i := slices.IndexFunc(codes, func(f found) bool { return f.code == code }); {
+		case i >= 0:
+			if codes[i].desc == "" {
+				codes[i].desc = stored(d)
+			}
+		case len(codes) == correios.MaxCodesPerMessage:
+			truncated = true
+		default:
+			codes = append(codes, found{code, stored(d)})
+		}
+	}
+	text := strings.Join(lines, "\n")
+	return w.message(c, text, func(w *world) {
+		w.modelAddN(c, codes, bad, truncated, -1, fmt.Sprintf("%d lines of codes", len(lines)))
+	})
+}
+
 func (w *world) addText(c *mChat) update {
 	text, codes, bad := w.codesText()
 	return w.message(c, text, func(w *world) { w.modelAdd(c, codes, bad, "text "+strconv.Quote(text)) })
@@ -649,6 +704,12 @@ func (w *world) addCommand(c *mChat) update {
 // modelAdd applies codes to the model as AddPackages does and expects the
 // confirmation to name every code in its place.
 func (w *world) modelAdd(c *mChat, codes []found, bad []string, what string) {
+	w.modelAddN(c, codes, bad, false, 1, what)
+}
+
+// modelAddN is modelAdd for a reply of n messages (-1: however many the
+// step brings), truncated when the message had more than 50 codes.
+func (w *world) modelAddN(c *mChat, codes []found, bad []string, truncated bool, nmsgs int, what string) {
 	if len(codes) == 0 {
 		w.expectMistyped(c, bad, what)
 		return
@@ -675,8 +736,12 @@ func (w *world) modelAdd(c *mChat, codes []found, bad []string, what string) {
 		added = append(added, mPkg(f))
 	}
 	capN := w.capN
-	w.expect(c, expectation{what: what, n: 1, check: func(msgs []telegramtest.Call) error {
-		text := msgs[0].Text
+	w.expect(c, expectation{what: what, n: nmsgs, check: func(msgs []telegramtest.Call) error {
+		var texts []string
+		for _, m := range msgs {
+			texts = append(texts, m.Text)
+		}
+		text := strings.Join(texts, "\n")
 		sec := map[string][]mPkg{}
 		cur := ""
 		var gotBad []string
@@ -728,6 +793,8 @@ func (w *world) modelAdd(c *mChat, codes []found, bad []string, what string) {
 			return fmt.Errorf("codes outside a section: %q", sec[""])
 		case (len(added) > 0) != strings.Contains(text, "próxima verificação"):
 			return fmt.Errorf("first-status line wrong in\n%s", text)
+		case truncated != strings.Contains(text, "Li só os 50 primeiros códigos"):
+			return fmt.Errorf("truncated %v, but the reply says\n%s", truncated, text)
 		}
 		return nil
 	}})
