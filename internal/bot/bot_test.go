@@ -134,6 +134,23 @@ func TestAddCommandAndDeepLink(t *testing.T) {
 	mustContain(t, h.say(-100, "/pacotes").Text, "Pacotes do grupo (3 de 100)")
 }
 
+// Found by TestRandomConversationsMatchModel: a deep link carrying a
+// mistyped code got the welcome, the code dropped without a word.
+func TestDeepLinkWithMistypedCode(t *testing.T) {
+	h := newHarness(t)
+	bad := code1[:10] + "4" + code1[11:]
+	for _, chat := range []int64{1, -100} {
+		m := h.say(chat, "/start "+bad)
+		mustContain(t, m.Text, bad, "erro de digitação")
+		mustNotContain(t, m.Text, "Olá")
+		if ps, _ := h.st.Packages(t.Context(), chat); len(ps) != 0 {
+			t.Fatalf("chat %d saved %+v", chat, ps)
+		}
+	}
+	// Without a code it is still the welcome.
+	mustContain(t, h.say(1, "/start").Text, "Olá")
+}
+
 func TestMistypedNoCodeAndNoText(t *testing.T) {
 	h := newHarness(t)
 	mustContain(t, h.say(1, "QQ850419294BR tênis").Text, "parece ter um erro de digitação", "QQ850419294BR")

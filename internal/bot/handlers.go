@@ -148,8 +148,9 @@ func (b *Bot) onCommand(ctx context.Context, m *tgbotapi.Message, text string) {
 	private := chat.Type == "private"
 	switch cmd {
 	case "start":
-		if f := correios.FindCodes(args); len(f.Codes) > 0 {
-			b.addCodes(ctx, chat, f)
+		// A deep link's code, mistyped ones answered as anywhere else.
+		if f := correios.FindCodes(args); len(f.Codes)+len(f.Mistyped) > 0 {
+			b.addFromText(ctx, chat, args, "")
 			return
 		}
 		b.touch(ctx, chat)

@@ -683,7 +683,19 @@ func (w *world) bigText(c *mChat) update {
 
 func (w *world) addText(c *mChat) update {
 	text, codes, bad := w.codesText()
-	return w.message(c, text, func(w *world) { w.modelAdd(c, codes, bad, "text "+strconv.Quote(text)) })
+	u := w.message(c, text, func(w *world) { w.modelAdd(c, codes, bad, "text "+strconv.Quote(text)) })
+	if w.rng.IntN(8) == 0 {
+		// The codes in a photo's caption.
+		id, from := c.id, c.person
+		u.what = fmt.Sprintf("chat %d from %d: photo captioned %q", c.id, from, text)
+		u.push = func() int {
+			m := w.fake.NewMessage(id, from, "")
+			m.Caption = text
+			m.Photo = []tgbotapi.PhotoSize{{FileID: "photo", FileUniqueID: "p", Width: 90, Height: 90}}
+			return w.fake.PushUpdate(tgbotapi.Update{Message: m})
+		}
+	}
+	return u
 }
 
 func (w *world) addCommand(c *mChat) update {
@@ -691,6 +703,12 @@ func (w *world) addCommand(c *mChat) update {
 	switch w.rng.IntN(6) {
 	case 0:
 		text := "/start " + code
+		if w.rng.IntN(4) == 0 {
+			// A deep link with a mistyped code.
+			bad := mistype(code)
+			text = "/start " + bad
+			return w.message(c, text, func(w *world) { w.expectMistyped(c, []string{bad}, text) })
+		}
 		return w.message(c, text, func(w *world) { w.modelAdd(c, []found{{code, ""}}, nil, text) })
 	case 1:
 		return w.message(c, "/add", func(w *world) { w.expect(c, contains("/add usage", "/add "+"QQ850419295BR")) })
@@ -1080,7 +1098,11 @@ func (w *world) answerErase(c *mChat) update {
 }
 
 func (w *world) chatter(c *mChat) update {
-	switch w.rng.IntN(3) {
+	switch w.rng.IntN(4) {
+	case 3:
+		// A command for another bot in the group: not ours.
+		text := "/add@OutroBot " + w.code() + " " + w.desc()
+		return w.message(c, text, func(w *world) {})
 	case 0:
 		return w.message(c, "/ajuda", func(w *world) { w.expect(c, contains("/ajuda", "Como usar", "/pacotes")) })
 	case 1:
@@ -1102,8 +1124,11 @@ func (w *world) chatter(c *mChat) update {
 // message), anything else is ignored silently.
 func (w *world) edit(c *mChat) update {
 	text, codes, bad := w.codesText()
-	if w.rng.IntN(4) == 0 {
+	switch w.rng.IntN(6) {
+	case 0:
 		text, codes = "corrigindo: "+mistype(w.code()), nil
+	case 1:
+		text, codes = "/add "+text, nil // an edited command does nothing
 	}
 	from := c.person
 	return update{
