@@ -102,6 +102,17 @@ SELECT id, '', ?, ?, ? FROM chats WHERE id = ?`, body, s.unix(), notBefore.Unix(
 	return nil
 }
 
+// OutboxQueued reports whether message id is still in the outbox: the
+// bot drops a chat's queued messages when it stops tracking a code
+// (RemovePackage, DeleteChatData), also ones a sender holds in memory.
+func (s *Store) OutboxQueued(ctx context.Context, id int64) (bool, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox WHERE id = ?", id).Scan(&n); err != nil {
+		return false, fmt.Errorf("store: outbox %d: %w", id, err)
+	}
+	return n > 0, nil
+}
+
 // DeleteOutbox removes a delivered (or abandoned) message.
 func (s *Store) DeleteOutbox(ctx context.Context, id int64) error {
 	if _, err := s.db.ExecContext(ctx, "DELETE FROM outbox WHERE id = ?", id); err != nil {

@@ -351,6 +351,21 @@ func (s *sender) run(ctx context.Context, deadline time.Time, queryDone <-chan s
 					continue
 				}
 				m := q.msgs[0]
+				// Held in memory since the refill: the person may have
+				// removed the code (or erased the chat) since, which drops
+				// its row. Only a message already in flight may still go.
+				queued, err := s.store.OutboxQueued(db, m.ID)
+				if err != nil {
+					fatal = err
+					continue
+				}
+				if !queued {
+					s.pop(q, m.ID)
+					if err := s.topUp(db, chat, q); err != nil {
+						fatal = err
+					}
+					continue
+				}
 				q.inFlight = true
 				slot := &sendSlot{}
 				s.window = append(s.window, slot)

@@ -660,3 +660,46 @@ func TestSenderNoStarvationByOneBusyChat(t *testing.T) {
 		}
 	}
 }
+
+// A code removed (/del, /apagar_meus_dados) while the sender holds the
+// chat's next messages in memory: RemovePackage drops their outbox rows,
+// and the sender must not send them anyway. Only the message in flight at
+// the removal may still arrive. (Found by cmd/tracker's
+// TestBotAndTrackerTogether.)
+func TestSenderDropsMessagesRemovedWhileHeld(t *testing.T) {
+	e := newEnv(t)
+	codes := []string{"AA100000000BR", "BB200000000BR", "CC300000000BR"}
+	for _, c := range codes {
+		e.track(t, 1, c, "")
+		e.prov.set(c, ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	}
+	var mu sync.Mutex
+	removed := false
+	e.tg.AddRule(func(c *telegramtest.Call) *telegramtest.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		if removed || c.Method != "sendMessage" || c.ChatID != 1 {
+			return nil
+		}
+		// The first message is in flight: the person removes the other
+		// codes, as the bot does.
+		removed = true
+		for _, code := range codes {
+			if !strings.Contains(c.Params.Get("text"), code) {
+				if ok, err := e.st.RemovePackage(context.Background(), 1, code); !ok || err != nil {
+					t.Errorf("RemovePackage(%s) = %v, %v", code, ok, err)
+				}
+			}
+		}
+		return nil
+	})
+	opt := fastOpts()
+	opt.ChatInterval = 100 * time.Millisecond
+	sum := e.pass(t, opt)
+	if m := texts(e.tg.Messages(1)); len(m) != 1 || sum.Sent != 1 {
+		t.Fatalf("chat 1 got %d messages (summary %+v), want only the one in flight at the removal: %q", len(m), sum, m)
+	}
+	if n, err := e.st.OutboxLen(t.Context()); err != nil || n != 0 {
+		t.Fatalf("outbox has %d rows (%v), want none", n, err)
+	}
+}
