@@ -65,6 +65,9 @@ type Config struct {
 	Now             func() time.Time
 	// MinBackoff is the first wait after a failed getUpdates (default 1 s).
 	MinBackoff time.Duration
+	// ReplyRetryDelay is the first wait before a reply that met a 5xx is
+	// sent again (default DefaultReplyRetryDelay).
+	ReplyRetryDelay time.Duration
 }
 
 // Bot answers updates. Create it with New, then call Setup and Run.
@@ -107,6 +110,9 @@ func New(cfg Config) *Bot {
 	}
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = time.Second
+	}
+	if cfg.ReplyRetryDelay <= 0 {
+		cfg.ReplyRetryDelay = DefaultReplyRetryDelay
 	}
 	b := &Bot{cfg: cfg, st: cfg.Store, api: cfg.API, log: cfg.Log, now: cfg.Now}
 	b.flood = newFloodGate(cfg.FloodPerMinute, time.Minute)

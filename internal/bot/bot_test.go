@@ -1000,6 +1000,34 @@ func TestEraseInGroupOnlyByWhoAsked(t *testing.T) {
 	}
 }
 
+// A reply Telegram fails with a 5xx is sent again at once (twice), so a
+// hiccup costs well under a second; only a third failure leaves it to the
+// outbox. A timeout is not resent now: the reply may have gone through.
+func TestReplyRetriedAfterServerError(t *testing.T) {
+	h := newHarness(t)
+	h.say(5, "/start")
+	h.fake.FailNext(5, telegramtest.ServerError(502))
+	before := len(h.fake.Calls("sendMessage"))
+	mustContain(t, h.say(5, code1+" tênis").Text, code1, "tênis")
+	calls := h.fake.Calls("sendMessage")[before:]
+	if len(calls) != 2 || calls[0].Status != 502 || !calls[1].OK() || calls[0].Params.Get("text") != calls[1].Params.Get("text") {
+		t.Fatalf("calls after a 502: %d, want the failed send and the same reply again", len(calls))
+	}
+	if n, _ := h.st.OutboxLen(t.Context()); n != 0 {
+		t.Fatalf("outbox has %d messages, want none (the retry went through)", n)
+	}
+
+	for range 3 {
+		h.fake.FailNext(5, telegramtest.ServerError(502))
+	}
+	id := h.fake.PushMessage(5, 0, code2+" livro")
+	h.waitHandled(id)
+	rows, err := h.st.PendingOutbox(t.Context(), 0, 10)
+	if err != nil || len(rows) != 1 || !strings.Contains(rows[0].Body, code2) {
+		t.Fatalf("outbox after three 502s: %+v (%v), want the reply about %s", rows, err, code2)
+	}
+}
+
 // A reply Telegram will not take for a long while (429 with a long
 // retry_after, or an outage) is not lost: it waits in the outbox for the
 // tracker's next delivery, not before the retry_after window ends.

@@ -83,7 +83,7 @@ func (b *Bot) sendAnimationNow(ctx context.Context, chatID int64, g gifs.GIF, fi
 		if telegram.ClassOf(err) == telegram.BadRequest && fileID != "" {
 			return m, false, err
 		}
-		if !b.retryable(ctx, chatID, err, &chatID) {
+		if !b.retryable(ctx, chatID, err, attempt, &chatID) {
 			return m, false, err
 		}
 	}

@@ -26,6 +26,12 @@ const (
 // maxRetryAfter is the longest a reply waits on a 429 before giving up.
 const maxRetryAfter = 3 * time.Second
 
+// DefaultReplyRetryDelay is the first wait before a reply Telegram failed
+// with a 5xx, or a connection that failed outright, is sent again;
+// doubled for the next try. A brief Telegram hiccup then costs the person
+// well under a second, not a tracker pass.
+const DefaultReplyRetryDelay = 300 * time.Millisecond
+
 // chatRef is what is kept of a chat: its id, kind and, for groups, the
 // group's title. A person's name is not kept (see /privacidade).
 func chatRef(c *tgbotapi.Chat) store.ChatRef {
@@ -333,18 +339,26 @@ func (b *Bot) sendNow(ctx context.Context, chatID int64, html string, markup any
 		if err == nil {
 			return
 		}
-		if !b.retryable(ctx, chatID, err, &chatID) || attempt == 2 {
+		if !b.retryable(ctx, chatID, err, attempt, &chatID) || attempt == 2 {
 			b.deliverLater(ctx, chatID, html, err)
 			return
 		}
 	}
 }
 
-// retryable acts on a failed send and says whether to try again (with
-// *chatID updated on a migration).
-func (b *Bot) retryable(ctx context.Context, chatID int64, err error, newID *int64) bool {
+// retryable acts on a failed send (the attempt-th, from 0) and says
+// whether to try again (with *chatID updated on a migration).
+func (b *Bot) retryable(ctx context.Context, chatID int64, err error, attempt int, newID *int64) bool {
 	e, _ := telegram.AsError(err)
 	switch telegram.ClassOf(err) {
+	case telegram.Server, telegram.Network:
+		// A timeout may have gone through: it is not sent again now
+		// (deliverLater decides).
+		if !telegram.TimedOut(err) && attempt < 2 {
+			sleep(ctx, b.cfg.ReplyRetryDelay<<attempt)
+			return ctx.Err() == nil
+		}
+		return false
 	case telegram.RetryAfter:
 		wait := time.Second
 		if e != nil && e.RetryAfter > 0 {

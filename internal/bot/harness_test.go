@@ -59,6 +59,7 @@ func startBot(t testing.TB, fake *telegramtest.Server, dbPath string, opts ...op
 		Providers:       []string{"siterastreio"},
 		PollTimeout:     10,
 		MinBackoff:      10 * time.Millisecond,
+		ReplyRetryDelay: 10 * time.Millisecond,
 	}
 	for _, o := range opts {
 		o(&cfg)
