@@ -10,14 +10,12 @@ package pacotevicio
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rastreio/rastreio/internal/correios"
@@ -149,60 +147,7 @@ func (c *Client) Track(ctx context.Context, codes []string) (map[string]tracking
 		}
 		ask = append(ask, code)
 	}
-	var (
-		mu       sync.Mutex
-		fatal    error
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	work := make(chan string)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for range min(c.cfg.Concurrency, len(ask)) {
-		wg.Go(func() {
-			for code := range work {
-				r, ok, err := c.trackOne(ctx, code)
-				mu.Lock()
-				switch {
-				case err != nil && isFatal(err):
-					if fatal == nil {
-						fatal = err
-					}
-					cancel()
-				case err != nil:
-					if firstErr == nil {
-						firstErr = err
-					}
-				case ok:
-					out[code] = r
-				}
-				mu.Unlock()
-			}
-		})
-	}
-feed:
-	for _, code := range ask {
-		select {
-		case work <- code:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	switch {
-	case fatal != nil:
-		return nil, fatal
-	case len(out) == 0 && firstErr != nil:
-		return nil, firstErr
-	}
-	return out, nil
-}
-
-func isFatal(err error) bool {
-	var rl *tracking.RateLimitedError
-	return errors.Is(err, tracking.ErrAuth) || errors.Is(err, tracking.ErrQuota) || errors.As(err, &rl) ||
-		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	return tracking.TrackEach(ctx, ask, c.cfg.Concurrency, out, c.trackOne)
 }
 
 // trackOne asks one code. ok is false when the reply says nothing usable.

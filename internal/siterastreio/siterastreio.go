@@ -10,13 +10,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/tracking"
@@ -113,62 +111,7 @@ func (c *Client) Track(ctx context.Context, codes []string) (map[string]tracking
 		return nil, fmt.Errorf("siterastreio: %d codes in one call, at most %d", len(codes), c.cfg.MaxBatch)
 	}
 	out := make(map[string]tracking.Result, len(codes))
-	var (
-		mu       sync.Mutex
-		fatal    error // auth, quota, rate limit: stop
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	work := make(chan string)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for range min(c.cfg.Concurrency, len(codes)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for code := range work {
-				r, ok, err := c.trackOne(ctx, code)
-				mu.Lock()
-				switch {
-				case err != nil && isFatal(err):
-					if fatal == nil {
-						fatal = err
-					}
-					cancel()
-				case err != nil:
-					if firstErr == nil {
-						firstErr = err
-					}
-				case ok:
-					out[code] = r
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for _, code := range codes {
-		select {
-		case work <- code:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	switch {
-	case fatal != nil:
-		return nil, fatal
-	case len(out) == 0 && firstErr != nil:
-		return nil, firstErr
-	}
-	return out, nil
-}
-
-func isFatal(err error) bool {
-	var rl *tracking.RateLimitedError
-	return errors.Is(err, tracking.ErrAuth) || errors.Is(err, tracking.ErrQuota) || errors.As(err, &rl) ||
-		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	return tracking.TrackEach(ctx, codes, c.cfg.Concurrency, out, c.trackOne)
 }
 
 // connectError is a Connect-RPC error body.
