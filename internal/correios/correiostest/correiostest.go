@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -63,22 +62,19 @@ type Request struct {
 
 // Server is a running fake Correios API.
 type Server struct {
-	*httptest.Server
-	opts Options
-	done chan struct{}
+	Base[Fault] // the server, Close, Fail, FailAll, ClearFaults (tracking requests only)
+	opts        Options
 
 	mu         sync.Mutex
 	objects    map[string][]byte
 	tokens     map[string]bool
 	nextTok    int
-	faults     []Fault
 	log        []Request
 	tokenReqs  int
 	trackReqs  int
 	violations int
 	maxCodes   int
 	bucket     *Bucket
-	closeOnce  sync.Once
 }
 
 // New starts a fake. Close it (NewTB does that for you).
@@ -97,7 +93,6 @@ func New(opts Options) *Server {
 	}
 	s := &Server{
 		opts:    opts,
-		done:    make(chan struct{}),
 		objects: map[string][]byte{},
 		tokens:  map[string]bool{},
 		bucket:  NewBucket(opts.Rate, opts.Burst, opts.Now()),
@@ -108,7 +103,7 @@ func New(opts Options) *Server {
 	mux.HandleFunc("POST /token/v1/autentica/contrato", s.handleToken)
 	mux.HandleFunc("GET /srorastro/v1/objetos", s.handleTrack)
 	mux.HandleFunc("GET /srorastro/v1/objetos/{code}", s.handleTrack)
-	s.Server = httptest.NewServer(mux)
+	s.Start(mux, opts.Latency)
 	return s
 }
 
@@ -118,15 +113,6 @@ func NewTB(tb testing.TB, opts Options) *Server {
 	s := New(opts)
 	tb.Cleanup(s.Close)
 	return s
-}
-
-// Close releases hanging requests and stops the server.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		close(s.done)
-		s.CloseClientConnections()
-		s.Server.Close()
-	})
 }
 
 // SetObject sets the object answered for code (official shape, e.g. one
@@ -163,27 +149,6 @@ func (s *Server) AddResponse(body []byte) error {
 		s.SetObject(id.CodObjeto, o)
 	}
 	return nil
-}
-
-// Fail queues faults for the next tracking requests, one each.
-func (s *Server) Fail(faults ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, faults...)
-}
-
-// FailAll makes every tracking request fail with f until ClearFaults.
-func (s *Server) FailAll(f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = []Fault{-f}
-}
-
-// ClearFaults removes queued faults.
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
 }
 
 // ExpireTokens forgets every token issued: the next tracking request
@@ -252,15 +217,6 @@ func (s *Server) record(r *http.Request, codes []string, status int) {
 	})
 }
 
-func (s *Server) latency() {
-	if s.opts.Latency > 0 {
-		select {
-		case <-time.After(s.opts.Latency):
-		case <-s.done:
-		}
-	}
-}
-
 func gatewayError(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -284,7 +240,7 @@ func tooMany(w http.ResponseWriter, rate float64, burst int) {
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
-	s.latency()
+	s.Delay()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokenReqs++
@@ -347,20 +303,8 @@ func basicAuth(r *http.Request) (user, pass string, ok bool) {
 	return user, pass, ok
 }
 
-func (s *Server) nextFaultLocked() Fault {
-	if len(s.faults) == 0 {
-		return FaultNone
-	}
-	f := s.faults[0]
-	if f < 0 {
-		return -f
-	}
-	s.faults = s.faults[1:]
-	return f
-}
-
 func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {
-	s.latency()
+	s.Delay()
 	codes := r.URL.Query()["codigosObjetos"]
 	if c := r.PathValue("code"); c != "" {
 		codes = []string{c}
@@ -376,8 +320,8 @@ func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {
 		tooMany(w, s.opts.Rate, s.opts.Burst)
 		return
 	}
-	fault := s.nextFaultLocked()
 	s.mu.Unlock()
+	fault := s.NextFault()
 
 	status := 200
 	defer func() {
@@ -394,10 +338,7 @@ func (s *Server) handleTrack(w http.ResponseWriter, r *http.Request) {
 		return
 	case FaultHang:
 		status = 0
-		select {
-		case <-r.Context().Done():
-		case <-s.done:
-		}
+		s.Hang(r)
 		return
 	case Fault429:
 		status = 429

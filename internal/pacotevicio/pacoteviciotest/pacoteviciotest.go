@@ -8,7 +8,6 @@ package pacoteviciotest
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -65,15 +64,11 @@ type Request struct {
 
 // Server is a running fake.
 type Server struct {
-	*httptest.Server
-	opts      Options
-	done      chan struct{}
-	closeOnce sync.Once
+	correiostest.Base[Fault] // the server, Close, Fail, FailAll, ClearFaults
+	opts                     Options
 
 	mu      sync.Mutex
 	objects map[string][]byte
-	faults  []Fault
-	always  Fault
 	stats   Stats
 	bucket  *correiostest.Bucket
 	reqs    []Request
@@ -84,11 +79,11 @@ func New(opts Options) *Server {
 	if opts.Rate > 0 && opts.Burst <= 0 {
 		opts.Burst = max(1, int(opts.Rate))
 	}
-	s := &Server{opts: opts, done: make(chan struct{}), objects: map[string][]byte{},
+	s := &Server{opts: opts, objects: map[string][]byte{},
 		bucket: correiostest.NewBucket(opts.Rate, opts.Burst, time.Now())}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /correios", s.handle)
-	s.Server = httptest.NewServer(mux)
+	s.Start(mux, opts.Latency)
 	return s
 }
 
@@ -98,15 +93,6 @@ func NewTB(tb testing.TB, opts Options) *Server {
 	s := New(opts)
 	tb.Cleanup(s.Close)
 	return s
-}
-
-// Close releases hanging requests and stops the server.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		close(s.done)
-		s.CloseClientConnections()
-		s.Server.Close()
-	})
 }
 
 // SetObject sets the website object answered for code.
@@ -125,20 +111,6 @@ func (s *Server) SetQuota(n int) {
 	if n == 0 {
 		s.opts.Quota = 0
 	}
-}
-
-// Fail queues faults for the next requests, one each.
-func (s *Server) Fail(f ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, f...)
-}
-
-// FailAll makes every request fail with f (FaultNone clears it).
-func (s *Server) FailAll(f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.always = f
 }
 
 // Stats returns the counters.
@@ -162,12 +134,7 @@ func gatewayErr(w http.ResponseWriter, status int, msg string) {
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Latency > 0 {
-		select {
-		case <-time.After(s.opts.Latency):
-		case <-s.done:
-		}
-	}
+	s.Delay()
 	q := r.URL.Query()
 	code := q.Get("tracking_code")
 	s.mu.Lock()
@@ -180,22 +147,15 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		gatewayErr(w, http.StatusTooManyRequests, MsgTooMany)
 		return
 	}
-	fault := s.always
-	if fault == FaultNone && len(s.faults) > 0 {
-		fault = s.faults[0]
-		s.faults = s.faults[1:]
-	}
 	s.mu.Unlock()
+	fault := s.NextFault()
 
 	switch fault {
 	case Fault5xx:
 		gatewayErr(w, http.StatusBadGateway, "The request to the API has failed")
 		return
 	case FaultHang:
-		select {
-		case <-r.Context().Done():
-		case <-s.done:
-		}
+		s.Hang(r)
 		return
 	case Fault429:
 		gatewayErr(w, http.StatusTooManyRequests, MsgTooMany)

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"github.com/rastreio/rastreio/internal/correios/correiostest"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -52,15 +51,11 @@ type Stats struct {
 
 // Server is a running fake.
 type Server struct {
-	*httptest.Server
-	opts      Options
-	done      chan struct{}
-	closeOnce sync.Once
+	correiostest.Base[Fault] // the server, Close, Fail, FailAll, ClearFaults
+	opts                     Options
 
 	mu      sync.Mutex
 	objects map[string][]byte
-	faults  []Fault
-	always  Fault
 	stats   Stats
 	bucket  *correiostest.Bucket
 	codes   []string
@@ -71,11 +66,11 @@ func New(opts Options) *Server {
 	if opts.Rate > 0 && opts.Burst <= 0 {
 		opts.Burst = max(1, int(opts.Rate))
 	}
-	s := &Server{opts: opts, done: make(chan struct{}), objects: map[string][]byte{},
+	s := &Server{opts: opts, objects: map[string][]byte{},
 		bucket: correiostest.NewBucket(opts.Rate, opts.Burst, time.Now())}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /wonca.labs.v1.LabsService/Track", s.handle)
-	s.Server = httptest.NewServer(mux)
+	s.Start(mux, opts.Latency)
 	return s
 }
 
@@ -85,15 +80,6 @@ func NewTB(tb testing.TB, opts Options) *Server {
 	s := New(opts)
 	tb.Cleanup(s.Close)
 	return s
-}
-
-// Close releases hanging requests and stops the server.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		close(s.done)
-		s.CloseClientConnections()
-		s.Server.Close()
-	})
 }
 
 // SetObject sets the website-shaped object answered for code (the inner
@@ -110,20 +96,6 @@ func (s *Server) SetCredits(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.opts.Credits = n
-}
-
-// Fail queues faults for the next requests, one each.
-func (s *Server) Fail(f ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, f...)
-}
-
-// FailAll makes every request fail with f (FaultNone clears it).
-func (s *Server) FailAll(f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.always = f
 }
 
 // Stats returns the counters.
@@ -155,12 +127,7 @@ func connectErr(w http.ResponseWriter, status int, code, msg string) {
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Latency > 0 {
-		select {
-		case <-time.After(s.opts.Latency):
-		case <-s.done:
-		}
-	}
+	s.Delay()
 	var req struct {
 		Code string `json:"code"`
 	}
@@ -174,22 +141,15 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusTooManyRequests)
 		return
 	}
-	fault := s.always
-	if fault == FaultNone && len(s.faults) > 0 {
-		fault = s.faults[0]
-		s.faults = s.faults[1:]
-	}
 	s.mu.Unlock()
+	fault := s.NextFault()
 
 	switch fault {
 	case Fault5xx:
 		connectErr(w, http.StatusServiceUnavailable, "unavailable", "upstream unavailable")
 		return
 	case FaultHang:
-		select {
-		case <-r.Context().Done():
-		case <-s.done:
-		}
+		s.Hang(r)
 		return
 	case Fault429:
 		w.Header().Set("Content-Length", "0")

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"github.com/rastreio/rastreio/internal/correios/correiostest"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strings"
@@ -53,17 +52,13 @@ type Stats struct {
 
 // Server is a running fake.
 type Server struct {
-	*httptest.Server
-	opts      Options
-	done      chan struct{}
-	closeOnce sync.Once
+	correiostest.Base[Fault] // the server, Close, Fail, FailAll, ClearFaults
+	opts                     Options
 
 	mu         sync.Mutex
 	registered map[string]bool
 	info       map[string][]byte
 	stopped    map[string]bool
-	faults     []Fault
-	always     Fault
 	stats      Stats
 	bucket     *correiostest.Bucket
 }
@@ -73,13 +68,13 @@ func New(opts Options) *Server {
 	if opts.Rate > 0 && opts.Burst <= 0 {
 		opts.Burst = 1
 	}
-	s := &Server{opts: opts, done: make(chan struct{}), registered: map[string]bool{}, info: map[string][]byte{}, stopped: map[string]bool{},
+	s := &Server{opts: opts, registered: map[string]bool{}, info: map[string][]byte{}, stopped: map[string]bool{},
 		bucket: correiostest.NewBucket(opts.Rate, opts.Burst, time.Now())}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /track/v2.2/register", s.handle(s.register))
 	mux.HandleFunc("POST /track/v2.2/gettrackinfo", s.handle(s.getTrackInfo))
 	mux.HandleFunc("POST /track/v2.2/stoptrack", s.handle(s.stopTrack))
-	s.Server = httptest.NewServer(mux)
+	s.Start(mux, opts.Latency)
 	return s
 }
 
@@ -89,15 +84,6 @@ func NewTB(tb testing.TB, opts Options) *Server {
 	s := New(opts)
 	tb.Cleanup(s.Close)
 	return s
-}
-
-// Close releases hanging requests and stops the server.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		close(s.done)
-		s.Server.CloseClientConnections()
-		s.Server.Close()
-	})
 }
 
 // Register marks numbers as registered (as if done in an earlier pass).
@@ -115,20 +101,6 @@ func (s *Server) SetTrackInfo(number string, trackInfo []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.info[strings.ToUpper(number)] = append([]byte(nil), trackInfo...)
-}
-
-// Fail queues faults for the next requests.
-func (s *Server) Fail(f ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, f...)
-}
-
-// FailAll makes every request fail with f (FaultNone clears it).
-func (s *Server) FailAll(f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.always = f
 }
 
 // Stats returns the counters.
@@ -166,21 +138,12 @@ var numberRE = regexp.MustCompile(`^[A-Za-z0-9-]{5,50}$`)
 
 func (s *Server) handle(fn func([]item) (accepted []any, rejected []rejected)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.opts.Latency > 0 {
-			select {
-			case <-time.After(s.opts.Latency):
-			case <-s.done:
-			}
-		}
+		s.Delay()
 		s.mu.Lock()
 		s.stats.Requests++
 		ok := s.takeLocked()
-		fault := s.always
-		if fault == FaultNone && len(s.faults) > 0 {
-			fault = s.faults[0]
-			s.faults = s.faults[1:]
-		}
 		s.mu.Unlock()
+		fault := s.NextFault()
 		if !ok || fault == Fault429 {
 			errorEnvelope(w, http.StatusTooManyRequests, 429, "Too many requests.")
 			return
@@ -190,10 +153,7 @@ func (s *Server) handle(fn func([]item) (accepted []any, rejected []rejected)) h
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		case FaultHang:
-			select {
-			case <-r.Context().Done():
-			case <-s.done:
-			}
+			s.Hang(r)
 			return
 		case FaultGarbage:
 			w.Write([]byte("<html>gateway</html>"))
