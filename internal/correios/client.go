@@ -89,9 +89,9 @@ type Client struct {
 
 // New checks cfg and builds a Client.
 func New(cfg Config) (*Client, error) {
-	u, err := url.Parse(cfg.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("correios: base URL %q is not an http(s) URL", cfg.BaseURL)
+	base, err := BaseURL("correios", cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.User == "" || cfg.AccessCode == "" {
 		return nil, fmt.Errorf("correios: user and access code are required: %w", tracking.ErrAuth)
@@ -104,7 +104,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		cfg:      cfg,
-		base:     strings.TrimRight(cfg.BaseURL, "/"),
+		base:     base,
 		identity: cfg.User,
 		tr:       NewTransport(ProviderName, cfg.HTTPClient, cfg.Rate, cfg.Burst, cfg.Tuning),
 		log:      cfg.Logger,

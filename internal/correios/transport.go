@@ -257,3 +257,13 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// BaseURL checks a provider's base URL (an http or https URL with a host)
+// and returns it without a trailing slash, ready for paths to be appended.
+func BaseURL(provider, raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%s: base URL %q is not an http(s) URL", provider, raw)
+	}
+	return strings.TrimRight(raw, "/"), nil
+}

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/rastreio/rastreio/internal/correios"
@@ -61,9 +60,9 @@ type Client struct {
 
 // New checks cfg and builds a Client.
 func New(cfg Config) (*Client, error) {
-	u, err := url.Parse(cfg.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("siterastreio: base URL %q is not an http(s) URL", cfg.BaseURL)
+	base, err := correios.BaseURL("siterastreio", cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.APIKey == "" {
 		return nil, fmt.Errorf("siterastreio: API key is required: %w", tracking.ErrAuth)
@@ -82,7 +81,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	tr := correios.NewTransport(ProviderName, cfg.HTTPClient, cfg.Rate, cfg.Burst, cfg.Tuning)
 	cfg.Tuning = tr.Tuning()
-	c := &Client{cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/"), tr: tr, log: cfg.Logger}
+	c := &Client{cfg: cfg, base: base, tr: tr, log: cfg.Logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

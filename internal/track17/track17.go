@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -81,9 +80,9 @@ type Client struct {
 
 // New checks cfg and builds a Client.
 func New(cfg Config) (*Client, error) {
-	u, err := url.Parse(cfg.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("track17: base URL %q is not an http(s) URL", cfg.BaseURL)
+	base, err := correios.BaseURL("track17", cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.APIKey == "" {
 		return nil, fmt.Errorf("track17: API key is required: %w", tracking.ErrAuth)
@@ -99,7 +98,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	tr := correios.NewTransport(ProviderName, cfg.HTTPClient, cfg.Rate, cfg.Burst, cfg.Tuning)
 	cfg.Tuning = tr.Tuning()
-	c := &Client{cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/"), tr: tr, log: cfg.Logger}
+	c := &Client{cfg: cfg, base: base, tr: tr, log: cfg.Logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
