@@ -20,10 +20,10 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/rastreio/rastreio/internal/bot"
-	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
+	"github.com/rastreio/rastreio/internal/trackcode"
 )
 
 // TestBotAndTrackerTogether runs, on one SQLite file, the real bot (its
@@ -96,8 +96,8 @@ func TestBotAndTrackerTogether(t *testing.T) {
 	codes := make([]string, nCodes)
 	for i := range codes {
 		serial := fmt.Sprintf("%08d", 51000000+7919*i)
-		codes[i] = fmt.Sprintf("QQ%s%dBR", serial, correios.CheckDigit(serial))
-		if !correios.ValidCode(codes[i]) {
+		codes[i] = fmt.Sprintf("QQ%s%dBR", serial, trackcode.CheckDigit(serial))
+		if !trackcode.Valid(codes[i]) {
 			t.Fatalf("generated code %s is not valid", codes[i])
 		}
 		history[codes[i]] = 1

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
+	"github.com/rastreio/rastreio/internal/trackcode"
 )
 
 // Goals from the bot issue.
@@ -147,7 +147,7 @@ func pause() time.Duration {
 
 func benchCode(i int) string {
 	serial := fmt.Sprintf("%08d", i%100_000_000)
-	return fmt.Sprintf("NL%s%dBR", serial, correios.CheckDigit(serial))
+	return fmt.Sprintf("NL%s%dBR", serial, trackcode.CheckDigit(serial))
 }
 
 func waitReplies(b *testing.B, fake *telegramtest.Server, n int) {

@@ -17,11 +17,11 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/rastreio/rastreio/internal/bot"
-	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/message"
 	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
+	"github.com/rastreio/rastreio/internal/trackcode"
 )
 
 const (
@@ -671,7 +671,7 @@ func makeCodes(n int) []string {
 	var out []string
 	for i := 0; i < n; i++ {
 		serial := fmt.Sprintf("%08d", 20000000+i*7919)
-		out = append(out, fmt.Sprintf("NL%s%dBR", serial, correios.CheckDigit(serial)))
+		out = append(out, fmt.Sprintf("NL%s%dBR", serial, trackcode.CheckDigit(serial)))
 	}
 	return out
 }

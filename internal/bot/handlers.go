@@ -10,9 +10,9 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/telegram"
+	"github.com/rastreio/rastreio/internal/trackcode"
 )
 
 // Callback data prefixes (Telegram allows 64 bytes).
@@ -74,7 +74,7 @@ func (b *Bot) onMessage(ctx context.Context, m *tgbotapi.Message, edited bool) {
 	}
 	if edited {
 		if b.flood.allowQuiet(chat.ID, b.now()) && !strings.HasPrefix(text, "/") {
-			f := correios.FindCodes(text)
+			f := trackcode.Find(text)
 			if len(f.Codes) > 0 {
 				b.addCodes(ctx, chat, f)
 			}
@@ -109,7 +109,7 @@ func (b *Bot) onMessage(ctx context.Context, m *tgbotapi.Message, edited bool) {
 // addFromText saves the codes found in text, answers the mistyped ones,
 // and answers none (when not empty) if text holds no code at all.
 func (b *Bot) addFromText(ctx context.Context, chat *tgbotapi.Chat, text, none string) {
-	f := correios.FindCodes(text)
+	f := trackcode.Find(text)
 	switch {
 	case len(f.Codes) > 0:
 		b.addCodes(ctx, chat, f)
@@ -155,7 +155,7 @@ func (b *Bot) onCommand(ctx context.Context, m *tgbotapi.Message, text string) {
 	switch cmd {
 	case "start":
 		// A deep link's code, mistyped ones answered as anywhere else.
-		if f := correios.FindCodes(args); len(f.Codes)+len(f.Mistyped) > 0 {
+		if f := trackcode.Find(args); len(f.Codes)+len(f.Mistyped) > 0 {
 			b.addFromText(ctx, chat, args, "")
 			return
 		}
@@ -199,7 +199,7 @@ func (b *Bot) touch(ctx context.Context, chat *tgbotapi.Chat) {
 	}
 }
 
-func (b *Bot) addCodes(ctx context.Context, chat *tgbotapi.Chat, f correios.Findings) {
+func (b *Bot) addCodes(ctx context.Context, chat *tgbotapi.Chat, f trackcode.Findings) {
 	its := make([]store.PackageItem, len(f.Codes))
 	for i, c := range f.Codes {
 		its[i] = store.PackageItem{Code: c.Code, Description: c.Description}
@@ -233,7 +233,7 @@ func (b *Bot) sendList(ctx context.Context, chat *tgbotapi.Chat) {
 }
 
 func (b *Bot) removeCodes(ctx context.Context, chat *tgbotapi.Chat, args string) {
-	f := correios.FindCodes(args)
+	f := trackcode.Find(args)
 	codes := append([]string(nil), f.Mistyped...)
 	for _, c := range f.Codes {
 		codes = append(codes, c.Code)

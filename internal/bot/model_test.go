@@ -15,8 +15,8 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/rastreio/rastreio/internal/bot"
-	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
+	"github.com/rastreio/rastreio/internal/trackcode"
 )
 
 // TestRandomConversationsMatchModel drives the real bot through long
@@ -183,11 +183,11 @@ func converse(t *testing.T, seed uint64, steps int) (retried502, queued502 int) 
 	w.codes = append([]string(nil), modelRealCodes...)
 	for range 300 {
 		serial := fmt.Sprintf("%08d", rng.IntN(100000000))
-		w.bulk = append(w.bulk, fmt.Sprintf("NX%s%dBR", serial, correios.CheckDigit(serial)))
+		w.bulk = append(w.bulk, fmt.Sprintf("NX%s%dBR", serial, trackcode.CheckDigit(serial)))
 	}
 	for len(w.codes) < 20 {
 		serial := fmt.Sprintf("%08d", rng.IntN(100000000))
-		w.codes = append(w.codes, fmt.Sprintf("%c%c%s%d%s", 'A'+rune(rng.IntN(26)), 'A'+rune(rng.IntN(26)), serial, correios.CheckDigit(serial), []string{"BR", "CN", "US"}[rng.IntN(3)]))
+		w.codes = append(w.codes, fmt.Sprintf("%c%c%s%d%s", 'A'+rune(rng.IntN(26)), 'A'+rune(rng.IntN(26)), serial, trackcode.CheckDigit(serial), []string{"BR", "CN", "US"}[rng.IntN(3)]))
 	}
 	for _, id := range []int64{11, 12, 13, -40, -1000000000077} {
 		c := &mChat{id: id, person: id}
@@ -627,8 +627,8 @@ func (w *world) desc() string {
 // stored is the description the bot keeps for typed text.
 func stored(d string) string {
 	d = strings.Join(strings.Fields(d), " ")
-	if r := []rune(d); len(r) > correios.MaxDescriptionLen {
-		d = strings.TrimSpace(string(r[:correios.MaxDescriptionLen-1])) + "…"
+	if r := []rune(d); len(r) > trackcode.MaxDescriptionLen {
+		d = strings.TrimSpace(string(r[:trackcode.MaxDescriptionLen-1])) + "…"
 	}
 	return d
 }
@@ -784,7 +784,7 @@ func (w *world) bigText(c *mChat) update {
 			if codes[i].desc == "" {
 				codes[i].desc = stored(d)
 			}
-		case len(codes) == correios.MaxCodesPerMessage:
+		case len(codes) == trackcode.MaxPerMessage:
 			truncated = true
 		default:
 			codes = append(codes, found{code, stored(d)})

@@ -7,9 +7,9 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/message"
 	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/trackcode"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -195,7 +195,7 @@ func renderHistory(p store.Package, evs []store.Event) []string {
 
 // renderAdded answers a message with codes: every accepted code named,
 // renames, codes already there, the cap, mistyped codes.
-func renderAdded(res store.AddResult, f correios.Findings, max int) []string {
+func renderAdded(res store.AddResult, f trackcode.Findings, max int) []string {
 	var blocks []string
 	if len(res.Added) > 0 {
 		blocks = append(blocks, "✅ "+plural(len(res.Added), "Pronto! Vou acompanhar:", "Pronto! Vou acompanhar estes:"))
@@ -216,7 +216,7 @@ func renderAdded(res store.AddResult, f correios.Findings, max int) []string {
 		}
 	}
 	if f.Truncated {
-		blocks = append(blocks, "", "ℹ️ Li só os "+strconv.Itoa(correios.MaxCodesPerMessage)+" primeiros códigos da mensagem; mande os outros em seguida.")
+		blocks = append(blocks, "", "ℹ️ Li só os "+strconv.Itoa(trackcode.MaxPerMessage)+" primeiros códigos da mensagem; mande os outros em seguida.")
 	}
 	if len(f.Mistyped) > 0 {
 		blocks = append(blocks, "", mistypedText(f.Mistyped))

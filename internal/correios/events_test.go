@@ -1,8 +1,6 @@
 package correios
 
 import (
-	"bufio"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -140,30 +138,5 @@ func TestEventKeyAndLocation(t *testing.T) {
 		if got := tc.u.Location(); got != tc.want {
 			t.Errorf("%+v.Location() = %q, want %q", tc.u, got, tc.want)
 		}
-	}
-}
-
-// TestS10Fixture checks ParseCode against every line of s10-codes.txt.
-func TestS10Fixture(t *testing.T) {
-	f, err := os.Open("testdata/s10-codes.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	n := 0
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), "\t")
-		if len(fields) < 2 {
-			continue
-		}
-		n++
-		want := fields[1] == "valid"
-		if got := ValidCode(fields[0]); got != want {
-			t.Errorf("ValidCode(%q) = %v, want %v (%s)", fields[0], got, want, fields[2])
-		}
-	}
-	if n < 20 {
-		t.Fatalf("read %d codes from s10-codes.txt, want ≥ 20", n)
 	}
 }

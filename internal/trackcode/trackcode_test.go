@@ -1,4 +1,4 @@
-package correios
+package trackcode
 
 import (
 	"bufio"
@@ -39,31 +39,31 @@ func loadCodes(tb testing.TB) []fixtureCode {
 	return out
 }
 
-// TestParseCodeFixtures checks every line of the shared fixture, as is,
+// TestParseFixtures checks every line of the shared fixture, as is,
 // lower-cased and with spaces around.
-func TestParseCodeFixtures(t *testing.T) {
+func TestParseFixtures(t *testing.T) {
 	for _, fc := range loadCodes(t) {
 		t.Run(fc.code, func(t *testing.T) {
 			for _, in := range []string{fc.code, strings.ToLower(fc.code), "  " + fc.code + "\n"} {
-				got, err := ParseCode(in)
+				got, err := Parse(in)
 				switch fc.verdict {
 				case "valid":
 					if err != nil || got != fc.code {
-						t.Fatalf("ParseCode(%q) = %q, %v; want %q (%s)", in, got, err, fc.code, fc.source)
+						t.Fatalf("Parse(%q) = %q, %v; want %q (%s)", in, got, err, fc.code, fc.source)
 					}
-					if !ValidCode(in) {
-						t.Fatalf("ValidCode(%q) = false", in)
+					if !Valid(in) {
+						t.Fatalf("Valid(%q) = false", in)
 					}
 				case "invalid":
 					if err == nil {
-						t.Fatalf("ParseCode(%q) accepted an invalid code (%s)", in, fc.source)
+						t.Fatalf("Parse(%q) accepted an invalid code (%s)", in, fc.source)
 					}
 					wantDigit := strings.Contains(fc.source, "check digit")
-					if wantDigit != errors.Is(err, ErrCodeCheckDigit) {
-						t.Fatalf("ParseCode(%q) = %v; check-digit error expected: %v (%s)", in, err, wantDigit, fc.source)
+					if wantDigit != errors.Is(err, ErrCheckDigit) {
+						t.Fatalf("Parse(%q) = %v; check-digit error expected: %v (%s)", in, err, wantDigit, fc.source)
 					}
-					if !wantDigit && !errors.Is(err, ErrCodeFormat) {
-						t.Fatalf("ParseCode(%q) = %v, want ErrCodeFormat", in, err)
+					if !wantDigit && !errors.Is(err, ErrFormat) {
+						t.Fatalf("Parse(%q) = %v, want ErrFormat", in, err)
 					}
 				default:
 					t.Fatalf("fixture verdict %q", fc.verdict)
@@ -73,25 +73,25 @@ func TestParseCodeFixtures(t *testing.T) {
 	}
 }
 
-// TestFindCodesFixtures finds each fixture code inside a sentence and
+// TestFindFixtures finds each fixture code inside a sentence and
 // sorts it the way the bot answers: accepted, mistyped or ignored.
-func TestFindCodesFixtures(t *testing.T) {
+func TestFindFixtures(t *testing.T) {
 	for _, fc := range loadCodes(t) {
 		t.Run(fc.code, func(t *testing.T) {
-			f := FindCodes("meu pedido " + strings.ToLower(fc.code) + " - chegou?")
+			f := Find("meu pedido " + strings.ToLower(fc.code) + " - chegou?")
 			digit := strings.Contains(fc.source, "check digit")
 			switch {
 			case fc.verdict == "valid":
 				if len(f.Codes) != 1 || f.Codes[0].Code != fc.code || f.Codes[0].Description != "meu pedido chegou?" || len(f.Mistyped) != 0 {
-					t.Fatalf("FindCodes = %+v", f)
+					t.Fatalf("Find = %+v", f)
 				}
 			case digit:
 				if len(f.Codes) != 0 || len(f.Mistyped) != 1 || f.Mistyped[0] != fc.code {
-					t.Fatalf("FindCodes = %+v, want it mistyped", f)
+					t.Fatalf("Find = %+v, want it mistyped", f)
 				}
 			default:
 				if len(f.Codes) != 0 || len(f.Mistyped) != 0 {
-					t.Fatalf("FindCodes = %+v, want nothing", f)
+					t.Fatalf("Find = %+v, want nothing", f)
 				}
 			}
 		})
@@ -114,7 +114,7 @@ func TestCheckDigit(t *testing.T) {
 	}
 }
 
-func TestFindCodes(t *testing.T) {
+func TestFind(t *testing.T) {
 	type fc = Found
 	for _, tc := range []struct {
 		name     string
@@ -139,72 +139,72 @@ func TestFindCodes(t *testing.T) {
 		{"CRLF", "QQ850419295BR livro\r\nQH991577104BR caneca\r\n", []fc{{"QQ850419295BR", "livro"}, {"QH991577104BR", "caneca"}}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := FindCodes(tc.in)
+			f := Find(tc.in)
 			if fmt.Sprint(f.Codes) != fmt.Sprint(tc.want) || fmt.Sprint(f.Mistyped) != fmt.Sprint(tc.mistyped) || f.Truncated {
-				t.Fatalf("FindCodes(%q) = %+v; want codes %+v, mistyped %v", tc.in, f, tc.want, tc.mistyped)
+				t.Fatalf("Find(%q) = %+v; want codes %+v, mistyped %v", tc.in, f, tc.want, tc.mistyped)
 			}
 		})
 	}
 }
 
-func TestFindCodesLimits(t *testing.T) {
+func TestFindLimits(t *testing.T) {
 	var b strings.Builder
 	var want []string
-	for i := 0; i < MaxCodesPerMessage+5; i++ {
+	for i := 0; i < MaxPerMessage+5; i++ {
 		serial := fmt.Sprintf("%08d", 10000000+i*7919)
 		code := fmt.Sprintf("QQ%s%dBR", serial, CheckDigit(serial))
 		want = append(want, code)
 		fmt.Fprintf(&b, "%s item %d\n", code, i)
 	}
-	f := FindCodes(b.String())
-	if len(f.Codes) != MaxCodesPerMessage || !f.Truncated {
-		t.Fatalf("%d codes, truncated %v; want %d, true", len(f.Codes), f.Truncated, MaxCodesPerMessage)
+	f := Find(b.String())
+	if len(f.Codes) != MaxPerMessage || !f.Truncated {
+		t.Fatalf("%d codes, truncated %v; want %d, true", len(f.Codes), f.Truncated, MaxPerMessage)
 	}
 	for i, c := range f.Codes {
 		if c.Code != want[i] || c.Description != fmt.Sprintf("item %d", i) {
 			t.Fatalf("code %d = %+v, want %s item %d", i, c, want[i], i)
 		}
 	}
-	long := FindCodes("QQ850419295BR " + strings.Repeat("ã", 500))
+	long := Find("QQ850419295BR " + strings.Repeat("ã", 500))
 	if n := utf8.RuneCountInString(long.Codes[0].Description); n != MaxDescriptionLen {
 		t.Fatalf("description of %d characters, want %d", n, MaxDescriptionLen)
 	}
-	bad := FindCodes("QQ850419295BR \xff\xfe ok")
+	bad := Find("QQ850419295BR \xff\xfe ok")
 	if !utf8.ValidString(bad.Codes[0].Description) {
 		t.Fatalf("invalid UTF-8 kept: %q", bad.Codes[0].Description)
 	}
 }
 
-func FuzzParseCode(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, fc := range loadCodes(f) {
 		f.Add(fc.code)
 	}
 	f.Add("")
 	f.Add("qq850419295br ")
 	f.Fuzz(func(t *testing.T, s string) {
-		c, err := ParseCode(s)
+		c, err := Parse(s)
 		if err == nil {
-			if len(c) != CodeLen || !ValidCode(c) || c != strings.ToUpper(c) {
-				t.Fatalf("ParseCode(%q) = %q accepted but not canonical", s, c)
+			if len(c) != Len || !Valid(c) || c != strings.ToUpper(c) {
+				t.Fatalf("Parse(%q) = %q accepted but not canonical", s, c)
 			}
 		}
 	})
 }
 
-func FuzzFindCodes(f *testing.F) {
+func FuzzFind(f *testing.F) {
 	for _, fc := range loadCodes(f) {
 		f.Add(fc.code + " " + fc.source)
 	}
 	f.Add("QQ850419295BR tênis\nqq 850419295 br\r\nxx")
 	f.Add("\xff QQ850419295BR \x00")
 	f.Fuzz(func(t *testing.T, s string) {
-		r := FindCodes(s)
-		if len(r.Codes) > MaxCodesPerMessage {
+		r := Find(s)
+		if len(r.Codes) > MaxPerMessage {
 			t.Fatalf("%d codes", len(r.Codes))
 		}
 		seen := map[string]bool{}
 		for _, c := range r.Codes {
-			if !ValidCode(c.Code) || seen[c.Code] {
+			if !Valid(c.Code) || seen[c.Code] {
 				t.Fatalf("bad or repeated code %q from %q", c.Code, s)
 			}
 			seen[c.Code] = true
@@ -213,7 +213,7 @@ func FuzzFindCodes(f *testing.F) {
 			}
 		}
 		for _, m := range r.Mistyped {
-			if _, err := ParseCode(m); !errors.Is(err, ErrCodeCheckDigit) {
+			if _, err := Parse(m); !errors.Is(err, ErrCheckDigit) {
 				t.Fatalf("mistyped %q is %v", m, err)
 			}
 		}

@@ -1,4 +1,4 @@
-package correios
+package trackcode
 
 import (
 	"regexp"
@@ -7,8 +7,8 @@ import (
 	"unicode/utf8"
 )
 
-// MaxCodesPerMessage is how many codes FindCodes takes from one message.
-const MaxCodesPerMessage = 50
+// MaxPerMessage is how many codes Find takes from one message.
+const MaxPerMessage = 50
 
 // MaxDescriptionLen bounds a description, in characters.
 const MaxDescriptionLen = 100
@@ -19,11 +19,11 @@ type Found struct {
 	Description string
 }
 
-// Findings is what FindCodes read in a message.
+// Findings is what Find read in a message.
 type Findings struct {
 	Codes     []Found  // valid codes, first occurrence order, no repeats
 	Mistyped  []string // code-shaped but the check digit does not match
-	Truncated bool     // more than MaxCodesPerMessage valid codes; the rest was dropped
+	Truncated bool     // more than MaxPerMessage valid codes; the rest was dropped
 }
 
 // codeRE finds code-shaped text: two letters, nine digits, two letters,
@@ -32,12 +32,12 @@ type Findings struct {
 // to either end make it not a code.
 var codeRE = regexp.MustCompile(`(?i)(?:^|[^\p{L}\p{N}])([a-z]{2}) ?([0-9]{9}) ?([a-z]{2})(?:$|[^\p{L}\p{N}])`)
 
-// FindCodes finds every tracking code in a free-text message. Each code's
+// Find finds every tracking code in a free-text message. Each code's
 // description is the text on its line without the codes; in a one-line
 // message that is the rest of the message, shared by its codes. A code
 // seen twice keeps its first position and the first non-empty
 // description.
-func FindCodes(text string) Findings {
+func Find(text string) Findings {
 	var f Findings
 	seen := map[string]int{}
 	mistyped := map[string]bool{}
@@ -48,8 +48,8 @@ func FindCodes(text string) Findings {
 		}
 		desc := describe(line, matches)
 		for _, m := range matches {
-			code, err := ParseCode(m.code)
-			if err == ErrCodeCheckDigit {
+			code, err := Parse(m.code)
+			if err == ErrCheckDigit {
 				if !mistyped[code] {
 					mistyped[code] = true
 					f.Mistyped = append(f.Mistyped, code)
@@ -65,7 +65,7 @@ func FindCodes(text string) Findings {
 				}
 				continue
 			}
-			if len(f.Codes) == MaxCodesPerMessage {
+			if len(f.Codes) == MaxPerMessage {
 				f.Truncated = true
 				continue
 			}

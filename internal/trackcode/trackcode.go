@@ -1,6 +1,8 @@
-// Package correios is the Correios domain: S10 tracking codes, the
-// meaning of event codes (codigo+tipo), and the official API client.
-package correios
+// Package trackcode is the tracking code: parsing and checking S10 codes
+// (two letters, eight serial digits, a check digit, two letters) and
+// finding them in the free text people send. It knows no provider; the
+// bot reads codes with it without linking any provider client.
+package trackcode
 
 import (
 	"errors"
@@ -9,35 +11,35 @@ import (
 
 // An S10 code is two letters, eight serial digits, a check digit and two
 // letters (the origin country): QQ850419295BR.
-const CodeLen = 13
+const Len = 13
 
-// Errors of ParseCode.
+// Errors of Parse.
 var (
-	ErrCodeFormat     = errors.New("not a tracking code")
-	ErrCodeCheckDigit = errors.New("tracking code check digit does not match")
+	ErrFormat     = errors.New("not a tracking code")
+	ErrCheckDigit = errors.New("tracking code check digit does not match")
 )
 
 var s10Weights = [8]int{8, 6, 4, 2, 3, 5, 9, 7}
 
-// ParseCode normalises s (trims spaces, upper-cases) and checks it is a
+// Parse normalises s (trims spaces, upper-cases) and checks it is a
 // well-formed S10 code with the right check digit.
-func ParseCode(s string) (string, error) {
+func Parse(s string) (string, error) {
 	c := strings.ToUpper(strings.TrimSpace(s))
 	if !looksLikeCode(c) {
-		return "", ErrCodeFormat
+		return "", ErrFormat
 	}
 	if CheckDigit(c[2:10]) != int(c[10]-'0') {
-		return c, ErrCodeCheckDigit
+		return c, ErrCheckDigit
 	}
 	return c, nil
 }
 
 // looksLikeCode reports whether c matches ^[A-Z]{2}\d{9}[A-Z]{2}$.
 func looksLikeCode(c string) bool {
-	if len(c) != CodeLen {
+	if len(c) != Len {
 		return false
 	}
-	for i := 0; i < CodeLen; i++ {
+	for i := 0; i < Len; i++ {
 		b := c[i]
 		letter := b >= 'A' && b <= 'Z'
 		digit := b >= '0' && b <= '9'
@@ -67,8 +69,8 @@ func CheckDigit(serial string) int {
 	return d
 }
 
-// ValidCode reports whether s is a valid S10 code once normalised.
-func ValidCode(s string) bool {
-	_, err := ParseCode(s)
+// Valid reports whether s is a valid S10 code once normalised.
+func Valid(s string) bool {
+	_, err := Parse(s)
 	return err == nil
 }
