@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/providerhttp"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -24,22 +25,8 @@ const ProviderName = "correios"
 // MaxBatch is the most codes one tracking request carries.
 const MaxBatch = 50
 
-// Defaults for Config's tuning fields.
-const (
-	DefaultRequestTimeout   = 10 * time.Second
-	DefaultAttempts         = 2
-	DefaultMaxFailures      = 3
-	DefaultBackoff          = 500 * time.Millisecond
-	DefaultMaxRateLimitWait = 5 * time.Second
-	DefaultUserAgent        = "rastreio (+https://github.com/rastreio/rastreio)"
-	// TokenMargin: a stored token is renewed this long before expiraEm.
-	TokenMargin = 10 * time.Minute
-	// RatePacing is the share of the configured rate the client uses, so
-	// that jitter in request arrival never trips the gateway's bucket.
-	RatePacing = 0.95
-	maxBody    = 8 << 20
-	drainBody  = 64 << 10
-)
+// TokenMargin: a stored token is renewed this long before expiraEm.
+const TokenMargin = 10 * time.Minute
 
 // TokenStore caches the API token between passes (internal/store
 // implements it). Token returns an error (any) when nothing is stored.
@@ -54,13 +41,13 @@ type Config struct {
 	User       string
 	AccessCode string
 	Postcard   string  // cartão de postagem; empty: token from /token/v1/autentica
-	Rate       float64 // CORREIOS_RATE_LIMIT, requests/s; the client paces at RatePacing of it
+	Rate       float64 // CORREIOS_RATE_LIMIT, requests/s; the client paces at providerhttp.RatePacing of it
 	Burst      int     // CORREIOS_RATE_BURST; the client bursts at most half of it
 	HTTPClient *http.Client
 	Tokens     TokenStore // nil: the token lives in memory only
 	Logger     *slog.Logger
 	Now        func() time.Time
-	Tuning
+	providerhttp.Tuning
 }
 
 // Client is the official Correios API as a tracking.Provider. One Client
@@ -71,7 +58,7 @@ type Client struct {
 	cfg      Config
 	base     string
 	identity string // whose token: CORREIOS_USER (a token of another user is ignored)
-	tr       *Transport
+	web      *providerhttp.Client
 	log      *slog.Logger
 	now      func() time.Time
 
@@ -89,7 +76,7 @@ type Client struct {
 
 // New checks cfg and builds a Client.
 func New(cfg Config) (*Client, error) {
-	base, err := BaseURL("correios", cfg.BaseURL)
+	base, err := providerhttp.BaseURL("correios", cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +93,7 @@ func New(cfg Config) (*Client, error) {
 		cfg:      cfg,
 		base:     base,
 		identity: cfg.User,
-		tr:       NewTransport(ProviderName, cfg.HTTPClient, cfg.Rate, cfg.Burst, cfg.Tuning),
+		web:      providerhttp.New(ProviderName, cfg.HTTPClient, cfg.Rate, cfg.Burst, cfg.Tuning),
 		log:      cfg.Logger,
 		now:      cfg.Now,
 	}
@@ -116,7 +103,7 @@ func New(cfg Config) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
-	c.cfg.Tuning = c.tr.Tuning()
+	c.cfg.Tuning = c.web.Tuning()
 	return c, nil
 }
 
@@ -128,11 +115,11 @@ func (c *Client) MaxBatch() int { return MaxBatch }
 
 // Requests returns how many HTTP requests the client has sent (tracking
 // and token), for usage accounting.
-func (c *Client) Requests() int64 { return c.tr.Requests() }
+func (c *Client) Requests() int64 { return c.web.Requests() }
 
 // Billed implements tracking.Billed: the official API is free; its
 // requests are counted for information.
-func (c *Client) Billed() int64 { return c.tr.Requests() }
+func (c *Client) Billed() int64 { return c.web.Requests() }
 
 // TokenRequests returns how many token requests the client has sent.
 func (c *Client) TokenRequests() int64 { return c.tokenReqs.Load() }
@@ -146,7 +133,7 @@ func (c *Client) Track(ctx context.Context, codes []string) (map[string]tracking
 	if len(codes) > MaxBatch {
 		return nil, fmt.Errorf("correios: %d codes in one call, at most %d", len(codes), MaxBatch)
 	}
-	if err := c.tr.Broken(); err != nil {
+	if err := c.web.Broken(); err != nil {
 		return nil, err
 	}
 	tok, err := c.token(ctx)
@@ -154,7 +141,7 @@ func (c *Client) Track(ctx context.Context, codes []string) (map[string]tracking
 		return nil, err
 	}
 	for try := 0; ; try++ {
-		res, err := c.tr.Send(ctx, func(ctx context.Context) (*http.Request, error) {
+		res, err := c.web.Send(ctx, func(ctx context.Context) (*http.Request, error) {
 			return c.trackRequest(ctx, codes, tok)
 		})
 		if err != nil {
@@ -285,7 +272,7 @@ func (c *Client) fetchLocked(ctx context.Context) (string, error) {
 		path = "/token/v1/autentica/cartaopostagem"
 		body, _ = json.Marshal(map[string]string{"numero": c.cfg.Postcard})
 	}
-	res, err := c.tr.Send(ctx, func(ctx context.Context) (*http.Request, error) {
+	res, err := c.web.Send(ctx, func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
 		if err != nil {
 			return nil, err
@@ -332,13 +319,6 @@ func (c *Client) fetchLocked(ctx context.Context) (string, error) {
 		}
 	}
 	return c.tok, nil
-}
-
-// Reply is an HTTP answer read in full (bounded).
-type Reply struct {
-	Status int
-	Header http.Header
-	Body   []byte
 }
 
 // gatewayMessage extracts the gateway's messages ({"msgs":[…]}) for

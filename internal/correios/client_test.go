@@ -14,6 +14,7 @@ import (
 
 	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/correios/correiostest"
+	"github.com/rastreio/rastreio/internal/providerhttp"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -90,7 +91,7 @@ func newClient(tb testing.TB, url string, tokens correios.TokenStore, mod func(*
 	cfg := correios.Config{
 		BaseURL: url, User: testUser, AccessCode: testPass,
 		Rate: 1000, Burst: 100, Tokens: tokens,
-		Tuning: correios.Tuning{RequestTimeout: 2 * time.Second, Backoff: 5 * time.Millisecond},
+		Tuning: providerhttp.Tuning{RequestTimeout: 2 * time.Second, Backoff: 5 * time.Millisecond},
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -462,8 +463,8 @@ func TestDeadCorreios(t *testing.T) {
 					t.Fatalf("call %d: err = %v, want ErrUnavailable", i, err)
 				}
 			}
-			if n := srv.Stats().TrackRequests; n != correios.DefaultMaxFailures {
-				t.Errorf("%d requests to a dead server, want %d", n, correios.DefaultMaxFailures)
+			if n := srv.Stats().TrackRequests; n != providerhttp.DefaultMaxFailures {
+				t.Errorf("%d requests to a dead server, want %d", n, providerhttp.DefaultMaxFailures)
 			}
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("took %v", d)
@@ -478,9 +479,9 @@ func TestDeadCorreios(t *testing.T) {
 func TestDeadCorreiosDefaultsBound(t *testing.T) {
 	// Worst case by construction: MaxFailures requests, each at most
 	// RequestTimeout, plus backoff between the attempts.
-	worst := time.Duration(correios.DefaultMaxFailures)*correios.DefaultRequestTimeout +
-		time.Duration(correios.DefaultMaxFailures)*correios.DefaultBackoff*2
-	if worst >= 60*time.Second || correios.DefaultRequestTimeout > 15*time.Second {
+	worst := time.Duration(providerhttp.DefaultMaxFailures)*providerhttp.DefaultRequestTimeout +
+		time.Duration(providerhttp.DefaultMaxFailures)*providerhttp.DefaultBackoff*2
+	if worst >= 60*time.Second || providerhttp.DefaultRequestTimeout > 15*time.Second {
 		t.Fatalf("worst case against a dead Correios %v, want < 60 s", worst)
 	}
 }

@@ -18,7 +18,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rastreio/rastreio/internal/correios"
+	"github.com/rastreio/rastreio/internal/providerhttp"
 	"github.com/rastreio/rastreio/internal/siterastreio"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
@@ -58,7 +58,7 @@ type Config struct {
 
 	MaxBatch    int
 	Concurrency int
-	correios.Tuning
+	providerhttp.Tuning
 }
 
 // Client is the PacoteVício API. It is safe for concurrent use; like the
@@ -67,13 +67,13 @@ type Config struct {
 type Client struct {
 	cfg  Config
 	base string
-	tr   *correios.Transport
+	web  *providerhttp.Client
 	log  *slog.Logger
 }
 
 // New checks cfg and builds a Client.
 func New(cfg Config) (*Client, error) {
-	base, err := correios.BaseURL("pacotevicio", cfg.BaseURL)
+	base, err := providerhttp.BaseURL("pacotevicio", cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -102,10 +102,10 @@ func New(cfg Config) (*Client, error) {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
-	tr := correios.NewTransport(ProviderName, cfg.HTTPClient, cfg.Rate, cfg.Burst, cfg.Tuning)
-	tr.JudgeTooMany(quotaSpent)
-	cfg.Tuning = tr.Tuning()
-	c := &Client{cfg: cfg, base: base, tr: tr, log: cfg.Logger}
+	web := providerhttp.New(ProviderName, cfg.HTTPClient, cfg.Rate, cfg.Burst, cfg.Tuning)
+	web.JudgeTooMany(quotaSpent)
+	cfg.Tuning = web.Tuning()
+	c := &Client{cfg: cfg, base: base, web: web, log: cfg.Logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -120,10 +120,10 @@ func (c *Client) Name() string { return ProviderName }
 func (c *Client) MaxBatch() int { return c.cfg.MaxBatch }
 
 // Requests returns the requests sent so far.
-func (c *Client) Requests() int64 { return c.tr.Requests() }
+func (c *Client) Requests() int64 { return c.web.Requests() }
 
 // Billed implements tracking.Billed: RapidAPI counts every request.
-func (c *Client) Billed() int64 { return c.tr.Requests() }
+func (c *Client) Billed() int64 { return c.web.Requests() }
 
 // s10 is the code form the endpoint takes: two letters, nine digits, two
 // letters.
@@ -153,7 +153,7 @@ func (c *Client) Track(ctx context.Context, codes []string) (map[string]tracking
 // trackOne asks one code. ok is false when the reply says nothing usable.
 func (c *Client) trackOne(ctx context.Context, code string) (tracking.Result, bool, error) {
 	q := url.Values{"tracking_code": {code}, "confidence_level": {c.cfg.Confidence}}
-	res, err := c.tr.Send(ctx, func(ctx context.Context) (*http.Request, error) {
+	res, err := c.web.Send(ctx, func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+TrackPath+"?"+q.Encode(), nil)
 		if err != nil {
 			return nil, err
@@ -199,7 +199,7 @@ func Classify(code string, status int, body []byte) (tracking.Result, bool, erro
 		return tracking.Result{}, false, fmt.Errorf("pacotevicio: key rejected (status %d %q): check PACOTEVICIO_API_KEY and the RapidAPI subscription: %w",
 			status, gatewayMessage(body), tracking.ErrAuth)
 	case http.StatusPaymentRequired, http.StatusTooManyRequests:
-		if err := quotaSpent(correios.Reply{Status: status, Body: body}); err != nil || status == http.StatusPaymentRequired {
+		if err := quotaSpent(providerhttp.Reply{Status: status, Body: body}); err != nil || status == http.StatusPaymentRequired {
 			return tracking.Result{}, false, fmt.Errorf("pacotevicio: plan quota spent (%q): %w", gatewayMessage(body), tracking.ErrQuota)
 		}
 		return tracking.Result{}, false, fmt.Errorf("pacotevicio: %w", &tracking.RateLimitedError{})
@@ -222,8 +222,8 @@ var exhausted = regexp.MustCompile(`(?i)exceeded the \w+ quota`)
 
 // quotaSpent tells RapidAPI's two 429s apart: a spent plan (its message,
 // or x-ratelimit-requests-remaining: 0) is ErrQuota, which no wait cures;
-// anything else is a short limit the transport waits out.
-func quotaSpent(res correios.Reply) error {
+// anything else is a short limit providerhttp waits out.
+func quotaSpent(res providerhttp.Reply) error {
 	if exhausted.MatchString(gatewayMessage(res.Body)) ||
 		(res.Header != nil && strings.TrimSpace(res.Header.Get("X-Ratelimit-Requests-Remaining")) == "0") {
 		return fmt.Errorf("pacotevicio: plan quota spent (%q): %w", gatewayMessage(res.Body), tracking.ErrQuota)

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/pacotevicio"
 	"github.com/rastreio/rastreio/internal/pacotevicio/pacoteviciotest"
+	"github.com/rastreio/rastreio/internal/providerhttp"
 	"github.com/rastreio/rastreio/internal/siterastreio"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
@@ -33,7 +33,7 @@ func fixture(tb testing.TB, name string) []byte {
 func newClient(tb testing.TB, url string, mod func(*pacotevicio.Config)) *pacotevicio.Client {
 	tb.Helper()
 	cfg := pacotevicio.Config{BaseURL: url, APIKey: key, Rate: 1000, Burst: 50,
-		Tuning: correios.Tuning{RequestTimeout: time.Second, Backoff: 5 * time.Millisecond}}
+		Tuning: providerhttp.Tuning{RequestTimeout: time.Second, Backoff: 5 * time.Millisecond}}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -253,7 +253,7 @@ func TestDeadProviderGivesUp(t *testing.T) {
 			t.Fatalf("call %d: %v", i, err)
 		}
 	}
-	if n := srv.Stats().Requests; n > correios.DefaultMaxFailures+c.MaxBatch() {
+	if n := srv.Stats().Requests; n > providerhttp.DefaultMaxFailures+c.MaxBatch() {
 		t.Errorf("%d requests to a dead provider", n)
 	}
 	if time.Since(start) > 2*time.Second {

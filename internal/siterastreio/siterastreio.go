@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/rastreio/rastreio/internal/correios"
+	"github.com/rastreio/rastreio/internal/providerhttp"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -38,14 +39,14 @@ const (
 type Config struct {
 	BaseURL    string // SITERASTREIO_API_URL
 	APIKey     string
-	Rate       float64 // requests/s; paced at correios.RatePacing of it
+	Rate       float64 // requests/s; paced at providerhttp.RatePacing of it
 	Burst      int
 	HTTPClient *http.Client
 	Logger     *slog.Logger
 
 	MaxBatch    int
 	Concurrency int
-	correios.Tuning
+	providerhttp.Tuning
 }
 
 // Client is the Site Rastreio API. It is safe for concurrent use; like
@@ -54,13 +55,13 @@ type Config struct {
 type Client struct {
 	cfg  Config
 	base string
-	tr   *correios.Transport
+	web  *providerhttp.Client
 	log  *slog.Logger
 }
 
 // New checks cfg and builds a Client.
 func New(cfg Config) (*Client, error) {
-	base, err := correios.BaseURL("siterastreio", cfg.BaseURL)
+	base, err := providerhttp.BaseURL("siterastreio", cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -79,9 +80,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
-	tr := correios.NewTransport(ProviderName, cfg.HTTPClient, cfg.Rate, cfg.Burst, cfg.Tuning)
-	cfg.Tuning = tr.Tuning()
-	c := &Client{cfg: cfg, base: base, tr: tr, log: cfg.Logger}
+	web := providerhttp.New(ProviderName, cfg.HTTPClient, cfg.Rate, cfg.Burst, cfg.Tuning)
+	cfg.Tuning = web.Tuning()
+	c := &Client{cfg: cfg, base: base, web: web, log: cfg.Logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -96,10 +97,10 @@ func (c *Client) Name() string { return ProviderName }
 func (c *Client) MaxBatch() int { return c.cfg.MaxBatch }
 
 // Requests returns the requests sent so far (each one is billed).
-func (c *Client) Requests() int64 { return c.tr.Requests() }
+func (c *Client) Requests() int64 { return c.web.Requests() }
 
 // Billed implements tracking.Billed: Site Rastreio bills every request.
-func (c *Client) Billed() int64 { return c.tr.Requests() }
+func (c *Client) Billed() int64 { return c.web.Requests() }
 
 // Track implements tracking.Provider. Codes are asked one per request,
 // a few at a time. Auth and credit failures fail the whole call; a code
@@ -130,7 +131,7 @@ type reply struct {
 // trackOne asks one code. ok is false when the reply says nothing usable.
 func (c *Client) trackOne(ctx context.Context, code string) (tracking.Result, bool, error) {
 	body, _ := json.Marshal(map[string]string{"code": code})
-	res, err := c.tr.Send(ctx, func(ctx context.Context) (*http.Request, error) {
+	res, err := c.web.Send(ctx, func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+TrackPath, bytes.NewReader(body))
 		if err != nil {
 			return nil, err
@@ -152,7 +153,7 @@ func (c *Client) trackOne(ctx context.Context, code string) (tracking.Result, bo
 		return tracking.Result{}, false, fmt.Errorf("siterastreio: %s: unusable reply: %w", code, tracking.ErrUnavailable)
 	}
 	if rep.Code != "" && rep.JSON == "" {
-		return classifyError(correios.Reply{Status: http.StatusBadRequest, Body: res.Body})
+		return classifyError(providerhttp.Reply{Status: http.StatusBadRequest, Body: res.Body})
 	}
 	r, ok := ParseObject(rep.JSON)
 	return r, ok, nil
@@ -160,7 +161,7 @@ func (c *Client) trackOne(ctx context.Context, code string) (tracking.Result, bo
 
 // classifyError maps a non-200 answer (Connect-RPC error codes) to a
 // result or an error.
-func classifyError(res correios.Reply) (tracking.Result, bool, error) {
+func classifyError(res providerhttp.Reply) (tracking.Result, bool, error) {
 	var ce connectError
 	_ = json.Unmarshal(res.Body, &ce)
 	code := strings.ToLower(ce.Code)

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rastreio/rastreio/internal/correios"
+	"github.com/rastreio/rastreio/internal/providerhttp"
 	"github.com/rastreio/rastreio/internal/siterastreio"
 	"github.com/rastreio/rastreio/internal/siterastreio/siterastreiotest"
 	"github.com/rastreio/rastreio/internal/tracking"
@@ -32,7 +32,7 @@ func fixture(tb testing.TB, name string) []byte {
 func newClient(tb testing.TB, url string, mod func(*siterastreio.Config)) *siterastreio.Client {
 	tb.Helper()
 	cfg := siterastreio.Config{BaseURL: url, APIKey: key, Rate: 1000, Burst: 50,
-		Tuning: correios.Tuning{RequestTimeout: time.Second, Backoff: 5 * time.Millisecond}}
+		Tuning: providerhttp.Tuning{RequestTimeout: time.Second, Backoff: 5 * time.Millisecond}}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -264,7 +264,7 @@ func TestDeadProviderGivesUp(t *testing.T) {
 			t.Fatalf("call %d: %v", i, err)
 		}
 	}
-	if n := srv.Stats().Requests; n > correios.DefaultMaxFailures+c.MaxBatch() {
+	if n := srv.Stats().Requests; n > providerhttp.DefaultMaxFailures+c.MaxBatch() {
 		t.Errorf("%d requests to a dead provider", n)
 	}
 	if time.Since(start) > 2*time.Second {

@@ -21,7 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/rastreio/rastreio/internal/correios"
+	"github.com/rastreio/rastreio/internal/providerhttp"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -65,7 +65,7 @@ type Config struct {
 	Carrier    int // default CarrierCorreios
 	HTTPClient *http.Client
 	Logger     *slog.Logger
-	correios.Tuning
+	providerhttp.Tuning
 }
 
 // Client is the 17TRACK API. Safe for concurrent use; gives up for its
@@ -73,14 +73,14 @@ type Config struct {
 type Client struct {
 	cfg        Config
 	base       string
-	tr         *correios.Transport
+	web        *providerhttp.Client
 	log        *slog.Logger
 	registered atomic.Int64
 }
 
 // New checks cfg and builds a Client.
 func New(cfg Config) (*Client, error) {
-	base, err := correios.BaseURL("track17", cfg.BaseURL)
+	base, err := providerhttp.BaseURL("track17", cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -96,9 +96,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Carrier == 0 {
 		cfg.Carrier = CarrierCorreios
 	}
-	tr := correios.NewTransport(ProviderName, cfg.HTTPClient, cfg.Rate, cfg.Burst, cfg.Tuning)
-	cfg.Tuning = tr.Tuning()
-	c := &Client{cfg: cfg, base: base, tr: tr, log: cfg.Logger}
+	web := providerhttp.New(ProviderName, cfg.HTTPClient, cfg.Rate, cfg.Burst, cfg.Tuning)
+	cfg.Tuning = web.Tuning()
+	c := &Client{cfg: cfg, base: base, web: web, log: cfg.Logger}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -112,7 +112,7 @@ func (c *Client) Name() string { return ProviderName }
 func (c *Client) MaxBatch() int { return MaxBatch }
 
 // Requests returns the HTTP requests sent so far.
-func (c *Client) Requests() int64 { return c.tr.Requests() }
+func (c *Client) Requests() int64 { return c.web.Requests() }
 
 // Registered returns how many numbers this client registered (17TRACK's
 // billing unit).
@@ -151,7 +151,7 @@ func (c *Client) call(ctx context.Context, path string, numbers []string) (*enve
 		items[i] = item{Number: n, Carrier: c.cfg.Carrier}
 	}
 	body, _ := json.Marshal(items)
-	res, err := c.tr.Send(ctx, func(ctx context.Context) (*http.Request, error) {
+	res, err := c.web.Send(ctx, func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
 		if err != nil {
 			return nil, err

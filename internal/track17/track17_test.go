@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rastreio/rastreio/internal/correios"
+	"github.com/rastreio/rastreio/internal/providerhttp"
 	"github.com/rastreio/rastreio/internal/track17"
 	"github.com/rastreio/rastreio/internal/track17/track17test"
 	"github.com/rastreio/rastreio/internal/tracking"
@@ -32,7 +32,7 @@ func fixture(tb testing.TB, name string) []byte {
 
 func newClient(tb testing.TB, url string, mod func(*track17.Config)) *track17.Client {
 	tb.Helper()
-	cfg := track17.Config{BaseURL: url, APIKey: key, Rate: 1000, Burst: 50, Tuning: correios.Tuning{RequestTimeout: time.Second, Backoff: 5 * time.Millisecond}}
+	cfg := track17.Config{BaseURL: url, APIKey: key, Rate: 1000, Burst: 50, Tuning: providerhttp.Tuning{RequestTimeout: time.Second, Backoff: 5 * time.Millisecond}}
 	if mod != nil {
 		mod(&cfg)
 	}

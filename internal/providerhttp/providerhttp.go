@@ -1,4 +1,12 @@
-package correios
+// Package providerhttp is the HTTP side every provider client shares: a
+// Client that paces requests under the provider's rate, runs each under
+// its own timeout, retries network errors and 5xx with backoff and
+// jitter, absorbs short 429s, caps bodies, keeps URLs (which carry codes
+// and sometimes keys) out of errors, and gives up for its lifetime after
+// a run of failures. It interprets responses (a 5xx is
+// tracking.ErrUnavailable, a long 429 a *tracking.RateLimitedError), so it
+// is a client, not an http.RoundTripper.
+package providerhttp
 
 import (
 	"context"
@@ -17,6 +25,28 @@ import (
 
 	"github.com/rastreio/rastreio/internal/tracking"
 )
+
+// Defaults for Tuning's fields.
+const (
+	DefaultRequestTimeout   = 10 * time.Second
+	DefaultAttempts         = 2
+	DefaultMaxFailures      = 3
+	DefaultBackoff          = 500 * time.Millisecond
+	DefaultMaxRateLimitWait = 5 * time.Second
+	DefaultUserAgent        = "rastreio (+https://github.com/rastreio/rastreio)"
+	// RatePacing is the share of the configured rate the client uses, so
+	// that jitter in request arrival never trips the provider's bucket.
+	RatePacing = 0.95
+	maxBody    = 8 << 20
+	drainBody  = 64 << 10
+)
+
+// Reply is an HTTP answer read in full (bounded).
+type Reply struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
 
 // Tuning is the HTTP behaviour every provider client shares. Zero fields
 // take the defaults.
@@ -51,13 +81,13 @@ func (t Tuning) withDefaults() Tuning {
 	return t
 }
 
-// Transport is the HTTP side every provider client shares: requests paced
-// by a limiter, each under its own timeout, retried with backoff and
-// jitter on network errors and 5xx, short 429s absorbed; and a given-up
-// state after MaxFailures consecutive failed requests, so a pass against
-// a dead provider ends quickly. One Transport serves one client for one
-// pass. It is safe for concurrent use.
-type Transport struct {
+// Client is one provider's HTTP side: requests paced by a limiter, each
+// under its own timeout, retried with backoff and jitter on network errors
+// and 5xx, short 429s absorbed; and a given-up state after MaxFailures
+// consecutive failed requests, so a pass against a dead provider ends
+// quickly. One Client serves one provider client for one pass. It is safe
+// for concurrent use.
+type Client struct {
 	name     string // the provider, as error prefix
 	t        Tuning
 	hc       *http.Client
@@ -68,27 +98,27 @@ type Transport struct {
 	tooMany  func(Reply) error
 }
 
-// NewTransport builds the transport of provider name, paced at r
-// requests/s with burst b (see NewLimiter). A nil hc gets a client
-// with the request timeout.
-func NewTransport(name string, hc *http.Client, r float64, b int, t Tuning) *Transport {
+// New builds the HTTP client of provider name, paced at r requests/s
+// with burst b (see NewLimiter). A nil hc gets an http.Client with the
+// request timeout.
+func New(name string, hc *http.Client, r float64, b int, t Tuning) *Client {
 	t = t.withDefaults()
 	if hc == nil {
 		hc = &http.Client{Timeout: t.RequestTimeout}
 	}
-	return &Transport{name: name, t: t, hc: hc, limiter: NewLimiter(r, b)}
+	return &Client{name: name, t: t, hc: hc, limiter: NewLimiter(r, b)}
 }
 
 // Tuning is the tuning in force (defaults applied).
-func (tr *Transport) Tuning() Tuning { return tr.t }
+func (c *Client) Tuning() Tuning { return c.t }
 
 // JudgeTooMany sets a check every 429 goes through before it is waited
 // out: a non-nil error (say, a plan's monthly allowance spent, which no
 // wait cures) is returned at once, unretried. Set it before the first Send.
-func (tr *Transport) JudgeTooMany(f func(Reply) error) { tr.tooMany = f }
+func (c *Client) JudgeTooMany(f func(Reply) error) { c.tooMany = f }
 
 // Requests counts the HTTP requests sent.
-func (tr *Transport) Requests() int64 { return tr.requests.Load() }
+func (c *Client) Requests() int64 { return c.requests.Load() }
 
 // NewLimiter paces requests slightly under the provider's rate (r
 // requests/s) with a burst well inside the provider's burst b, so the
@@ -104,20 +134,20 @@ func NewLimiter(r float64, b int) *rate.Limiter {
 
 // Broken reports the given-up state: after MaxFailures consecutive
 // failed requests every call fails at once.
-func (tr *Transport) Broken() error {
-	if int(tr.failures.Load()) < tr.t.MaxFailures {
+func (c *Client) Broken() error {
+	if int(c.failures.Load()) < c.t.MaxFailures {
 		return nil
 	}
 	cause := "repeated failures"
-	if p := tr.lastErr.Load(); p != nil {
+	if p := c.lastErr.Load(); p != nil {
 		cause = (*p).Error()
 	}
-	return fmt.Errorf("%s: gave up after %d failed requests (last: %s): %w", tr.name, tr.t.MaxFailures, cause, tracking.ErrUnavailable)
+	return fmt.Errorf("%s: gave up after %d failed requests (last: %s): %w", c.name, c.t.MaxFailures, cause, tracking.ErrUnavailable)
 }
 
-func (tr *Transport) fail(err error) {
-	tr.failures.Add(1)
-	tr.lastErr.Store(&err)
+func (c *Client) fail(err error) {
+	c.failures.Add(1)
+	c.lastErr.Store(&err)
 }
 
 // Send performs one logical request built by build. Any status below 500
@@ -125,69 +155,69 @@ func (tr *Transport) fail(err error) {
 // of a 5xx that exhausted the attempts is an error wrapping
 // tracking.ErrUnavailable; a 429 that cannot be absorbed is a
 // *tracking.RateLimitedError.
-func (tr *Transport) Send(ctx context.Context, build func(context.Context) (*http.Request, error)) (Reply, error) {
+func (c *Client) Send(ctx context.Context, build func(context.Context) (*http.Request, error)) (Reply, error) {
 	tries, limited := 0, 0
 	for {
-		if err := tr.Broken(); err != nil {
+		if err := c.Broken(); err != nil {
 			return Reply{}, err
 		}
-		if err := tr.limiter.Wait(ctx); err != nil {
-			return Reply{}, fmt.Errorf("%s: %w", tr.name, err)
+		if err := c.limiter.Wait(ctx); err != nil {
+			return Reply{}, fmt.Errorf("%s: %w", c.name, err)
 		}
-		res, err := tr.attempt(ctx, build)
+		res, err := c.attempt(ctx, build)
 		if ctx.Err() != nil {
-			return Reply{}, fmt.Errorf("%s: %w", tr.name, ctx.Err())
+			return Reply{}, fmt.Errorf("%s: %w", c.name, ctx.Err())
 		}
 		if err == nil && res.Status == http.StatusTooManyRequests {
-			if tr.tooMany != nil {
-				if qerr := tr.tooMany(res); qerr != nil {
+			if c.tooMany != nil {
+				if qerr := c.tooMany(res); qerr != nil {
 					return Reply{}, qerr
 				}
 			}
 			wait := retryAfter(res.Header, time.Now())
 			if wait <= 0 {
-				wait = jitter(tr.t.Backoff << limited)
+				wait = jitter(c.t.Backoff << limited)
 			}
 			limited++
-			if limited > 3 || wait > tr.t.MaxRateLimitWait {
-				return Reply{}, fmt.Errorf("%s: %w", tr.name, &tracking.RateLimitedError{RetryAfter: wait})
+			if limited > 3 || wait > c.t.MaxRateLimitWait {
+				return Reply{}, fmt.Errorf("%s: %w", c.name, &tracking.RateLimitedError{RetryAfter: wait})
 			}
 			if err := sleep(ctx, wait); err != nil {
-				return Reply{}, fmt.Errorf("%s: %w", tr.name, err)
+				return Reply{}, fmt.Errorf("%s: %w", c.name, err)
 			}
 			continue
 		}
 		if err == nil && res.Status < 500 {
-			tr.failures.Store(0)
+			c.failures.Store(0)
 			return res, nil
 		}
 		if err == nil {
 			err = fmt.Errorf("status %d", res.Status)
 		}
-		tr.fail(err)
+		c.fail(err)
 		tries++
-		if tries >= tr.t.Attempts {
-			return Reply{}, fmt.Errorf("%s: %d tries: %w: %w", tr.name, tries, tracking.ErrUnavailable, err)
+		if tries >= c.t.Attempts {
+			return Reply{}, fmt.Errorf("%s: %d tries: %w: %w", c.name, tries, tracking.ErrUnavailable, err)
 		}
-		if berr := tr.Broken(); berr != nil {
+		if berr := c.Broken(); berr != nil {
 			return Reply{}, berr
 		}
-		if err := sleep(ctx, jitter(tr.t.Backoff<<(tries-1))); err != nil {
-			return Reply{}, fmt.Errorf("%s: %w", tr.name, err)
+		if err := sleep(ctx, jitter(c.t.Backoff<<(tries-1))); err != nil {
+			return Reply{}, fmt.Errorf("%s: %w", c.name, err)
 		}
 	}
 }
 
 // attempt sends one request under its own timeout and reads the body.
-func (tr *Transport) attempt(ctx context.Context, build func(context.Context) (*http.Request, error)) (Reply, error) {
-	actx, cancel := context.WithTimeout(ctx, tr.t.RequestTimeout)
+func (c *Client) attempt(ctx context.Context, build func(context.Context) (*http.Request, error)) (Reply, error) {
+	actx, cancel := context.WithTimeout(ctx, c.t.RequestTimeout)
 	defer cancel()
 	req, err := build(actx)
 	if err != nil {
 		return Reply{}, err
 	}
-	tr.requests.Add(1)
-	resp, err := tr.hc.Do(req)
+	c.requests.Add(1)
+	resp, err := c.hc.Do(req)
 	if err != nil {
 		return Reply{}, scrub(err)
 	}

@@ -1,4 +1,4 @@
-package correios_test
+package providerhttp_test
 
 import (
 	"context"
@@ -10,13 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rastreio/rastreio/internal/correios"
+	"github.com/rastreio/rastreio/internal/providerhttp"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
 // JudgeTooMany: a 429 the judge calls final is returned at once, after one
 // request; one it lets pass is waited out and retried as before.
-func TestTransportJudgeTooMany(t *testing.T) {
+func TestJudgeTooMany(t *testing.T) {
 	errPlan := errors.New("plan spent")
 	for _, tc := range []struct {
 		name     string
@@ -38,8 +38,8 @@ func TestTransportJudgeTooMany(t *testing.T) {
 				w.Write([]byte(`{}`))
 			}))
 			defer srv.Close()
-			tr := correios.NewTransport("x", nil, 1000, 10, correios.Tuning{Backoff: time.Millisecond})
-			tr.JudgeTooMany(func(r correios.Reply) error {
+			hc := providerhttp.New("x", nil, 1000, 10, providerhttp.Tuning{Backoff: time.Millisecond})
+			hc.JudgeTooMany(func(r providerhttp.Reply) error {
 				if r.Status != http.StatusTooManyRequests {
 					t.Errorf("judged status %d", r.Status)
 				}
@@ -48,7 +48,7 @@ func TestTransportJudgeTooMany(t *testing.T) {
 				}
 				return nil
 			})
-			res, err := tr.Send(context.Background(), func(ctx context.Context) (*http.Request, error) {
+			res, err := hc.Send(context.Background(), func(ctx context.Context) (*http.Request, error) {
 				return http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
 			})
 			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && res.Status != http.StatusOK) {
@@ -58,10 +58,10 @@ func TestTransportJudgeTooMany(t *testing.T) {
 			if errors.As(err, &rl) {
 				t.Fatal("a judged 429 came back as rate limited")
 			}
-			if n.Load() != tc.wantReqs || tr.Requests() != tc.wantReqs {
-				t.Fatalf("%d requests (transport %d), want %d", n.Load(), tr.Requests(), tc.wantReqs)
+			if n.Load() != tc.wantReqs || hc.Requests() != tc.wantReqs {
+				t.Fatalf("%d requests (client %d), want %d", n.Load(), hc.Requests(), tc.wantReqs)
 			}
-			if tr.Broken() != nil {
+			if hc.Broken() != nil {
 				t.Fatal("a 429 counted as a failure")
 			}
 		})
