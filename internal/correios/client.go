@@ -1,3 +1,8 @@
+// Package correios is the Correios domain: what an event means (codigo
+// and tipo, classified into tracking kinds and keyed the same way whatever
+// provider served it), the tracked object in the official API's shape and
+// in the Correios website's (read here once for Site Rastreio and
+// PacoteVício), and the official SRO Rastro API client.
 package correios
 
 import (

@@ -185,7 +185,7 @@ type wireResponse struct {
 // answer. A body that is not a tracking response is ErrBody.
 func ParseResponse(body []byte, requested []string) (map[string]tracking.Result, error) {
 	var w wireResponse
-	if err := Decode(body, &w); err != nil {
+	if err := decode(body, &w); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBody, err)
 	}
 	if w.Objetos == nil {
@@ -213,10 +213,10 @@ func ParseResponse(body []byte, requested []string) (map[string]tracking.Result,
 
 func normCode(c string) string { return strings.ToUpper(strings.TrimSpace(c)) }
 
-// Decode unmarshals body into v leniently: a value of the wrong type
+// decode unmarshals body into v leniently: a value of the wrong type
 // leaves its field empty (encoding/json skips it and goes on); only a body
 // that is not JSON is an error.
-func Decode(body []byte, v any) error {
+func decode(body []byte, v any) error {
 	err := json.Unmarshal(body, v)
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {

@@ -3,7 +3,7 @@
 // confidence_level=low with the header X-RapidAPI-Key, one code per
 // request. The reply is the Correios website's object itself, the shape
 // Site Rastreio wraps in a JSON string, so it is read by the same parser
-// (siterastreio.ParseObject): events keep Correios codigo/tipo and get the
+// (correios.ParseWebsite): events keep Correios codigo/tipo and get the
 // same keys, and moving a code between the two never re-announces history.
 package pacotevicio
 
@@ -18,8 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/providerhttp"
-	"github.com/rastreio/rastreio/internal/siterastreio"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -181,7 +181,7 @@ type websiteError struct {
 }
 
 // Classify turns one reply (status and body) for code into a result or an
-// error: 200 is the website object (siterastreio.ParseObject); a 404 or
+// error: 200 is the website object (correios.ParseWebsite); a 404 or
 // 400 carrying the website's own error object is what it says (not found
 // → NotYet, SRO-019 → Invalid); 401/403 are a rejected key or a missing
 // subscription (ErrAuth); 402, and a 429 saying the plan's quota is spent,
@@ -190,7 +190,7 @@ type websiteError struct {
 func Classify(code string, status int, body []byte) (tracking.Result, bool, error) {
 	switch status {
 	case http.StatusOK:
-		r, ok := siterastreio.ParseObject(string(body))
+		r, ok := correios.ParseWebsite(string(body))
 		if !ok && !json.Valid(body) {
 			return tracking.Result{}, false, fmt.Errorf("pacotevicio: %s: reply is not JSON: %w", code, tracking.ErrUnavailable)
 		}
@@ -206,7 +206,7 @@ func Classify(code string, status int, body []byte) (tracking.Result, bool, erro
 	case http.StatusNotFound, http.StatusBadRequest, http.StatusUnprocessableEntity:
 		var we websiteError
 		if json.Unmarshal(body, &we) == nil && (we.Erro != nil || we.Mensagem != "") {
-			r, ok := siterastreio.ParseObject(string(body))
+			r, ok := correios.ParseWebsite(string(body))
 			if ok && (status == http.StatusNotFound || r.Status == tracking.Invalid) {
 				return r, true, nil
 			}

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/pacotevicio"
 	"github.com/rastreio/rastreio/internal/pacotevicio/pacoteviciotest"
 	"github.com/rastreio/rastreio/internal/providerhttp"
-	"github.com/rastreio/rastreio/internal/siterastreio"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -130,9 +130,10 @@ func TestFixtures(t *testing.T) {
 	}
 }
 
-// TestSameEventsAsSiteRastreio: the same object read as PacoteVício's
-// reply and as Site Rastreio's inner JSON gives identical events (keys
-// included), so a code moved between the two re-announces nothing.
+// TestSameEventsAsSiteRastreio: the client passes PacoteVício's reply to
+// correios.ParseWebsite untouched, the parser Site Rastreio's inner JSON
+// goes through too, so both give identical events (keys included) and a
+// code moved between the two re-announces nothing.
 func TestSameEventsAsSiteRastreio(t *testing.T) {
 	body := fixture(t, "correios-AM101610575BR.json")
 	srv := pacoteviciotest.NewTB(t, pacoteviciotest.Options{APIKey: key})
@@ -141,7 +142,7 @@ func TestSameEventsAsSiteRastreio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, ok := siterastreio.ParseObject(string(body))
+	want, ok := correios.ParseWebsite(string(body))
 	if !ok || !reflect.DeepEqual(got["AM101610575BR"].Events, want.Events) {
 		t.Fatalf("pacotevicio %+v\nsiterastreio %+v", got["AM101610575BR"].Events, want.Events)
 	}

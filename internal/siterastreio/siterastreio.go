@@ -3,7 +3,7 @@
 // {"code":"…"} and `Authorization: Apikey <key>`, one code per request.
 // The reply wraps the Correios website's object as a JSON string in its
 // field "json"; events keep Correios codigo/tipo, so they are classified
-// and keyed exactly as the official API's (internal/correios).
+// and keyed exactly as the official API's; correios.ParseWebsite reads it.
 package siterastreio
 
 import (
@@ -155,7 +155,7 @@ func (c *Client) trackOne(ctx context.Context, code string) (tracking.Result, bo
 	if rep.Code != "" && rep.JSON == "" {
 		return classifyError(providerhttp.Reply{Status: http.StatusBadRequest, Body: res.Body})
 	}
-	r, ok := ParseObject(rep.JSON)
+	r, ok := correios.ParseWebsite(rep.JSON)
 	return r, ok, nil
 }
 
@@ -179,39 +179,4 @@ func classifyError(res providerhttp.Reply) (tracking.Result, bool, error) {
 		return tracking.Result{Status: tracking.NotYet, Message: msg}, true, nil
 	}
 	return tracking.Result{}, false, fmt.Errorf("siterastreio: status %d %s %q: %w", res.Status, code, msg, tracking.ErrUnavailable)
-}
-
-// website is the part of the inner object read besides correios.Object.
-type website struct {
-	correios.Object
-	Erro bool `json:"erro"`
-	// Objetos: the official API's envelope, in case the object comes
-	// wrapped in it ({"objetos":[…]}); its first object is used.
-	Objetos []correios.Object `json:"objetos"`
-}
-
-// ParseObject reads the inner JSON string of a Track reply (the Correios
-// website's object). "Not found" shapes ({"erro":true,…}, SRO-020, an
-// empty object, a carrier's pre-Correios shape without eventos) are
-// NotYet; SRO-019 is Invalid. ok is false when the string is not JSON.
-func ParseObject(inner string) (tracking.Result, bool) {
-	inner = strings.TrimSpace(inner)
-	if inner == "" {
-		return tracking.Result{Status: tracking.NotYet}, true
-	}
-	var w website
-	if err := correios.Decode([]byte(inner), &w); err != nil {
-		return tracking.Result{}, false
-	}
-	if len(w.Eventos) == 0 && w.Mensagem == "" && len(w.Objetos) > 0 {
-		w.Object = w.Objetos[0]
-	}
-	if r, ok := w.Result(); ok {
-		return r, true
-	}
-	if len(w.Eventos) > 0 && !w.Erro {
-		// Events there but none readable: no answer this time.
-		return tracking.Result{}, false
-	}
-	return tracking.Result{Status: tracking.NotYet, Message: strings.TrimSpace(w.Mensagem)}, true
 }

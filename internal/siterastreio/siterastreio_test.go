@@ -29,6 +29,17 @@ func fixture(tb testing.TB, name string) []byte {
 	return b
 }
 
+// websiteFixture reads a Correios website object from correios's
+// testdata, where its parser lives.
+func websiteFixture(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile("../correios/testdata/" + name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
 func newClient(tb testing.TB, url string, mod func(*siterastreio.Config)) *siterastreio.Client {
 	tb.Helper()
 	cfg := siterastreio.Config{BaseURL: url, APIKey: key, Rate: 1000, Burst: 50,
@@ -127,52 +138,10 @@ func TestFixtures(t *testing.T) {
 	}
 }
 
-func TestDeliveredFixtureDetails(t *testing.T) {
-	r, ok := siterastreio.ParseObject(string(fixture(t, "website-AM101610575BR.json")))
-	if !ok || r.Status != tracking.Found || len(r.Events) != 2 {
-		t.Fatalf("%+v %v", r, ok)
-	}
-	po, bde := r.Events[0], r.Events[1]
-	if po.Codigo != "PO" || po.Tipo != "09" || po.Location != "FEIRA NOVA DO MARANHAO/MA" ||
-		!po.At.Equal(time.Date(2025, 2, 24, 18, 51, 29, 0, time.UTC)) {
-		t.Errorf("PO event %+v", po)
-	}
-	if bde.Key != "BDE|01|2025-03-04T02:30:03Z|RECIFE/PE" || bde.Detail == "" {
-		t.Errorf("BDE event %+v", bde)
-	}
-}
-
-func TestParseObjectShapes(t *testing.T) {
-	tests := []struct {
-		inner string
-		want  tracking.Status
-		ok    bool
-	}{
-		{``, tracking.NotYet, true},
-		{`{}`, tracking.NotYet, true},
-		{`{"erro":true,"mensagem":"Objeto não encontrado na base de dados dos Correios."}`, tracking.NotYet, true},
-		{`{"codObjeto":"X","mensagem":"SRO-020: Objeto não encontrado na base de dados dos Correios."}`, tracking.NotYet, true},
-		{`{"codObjeto":"X","mensagem":"SRO-019: Objeto inválido"}`, tracking.Invalid, true},
-		{`{"codObjeto":"X","eventos":[]}`, tracking.NotYet, true},
-		{`{"mailNo":"LP00123456789CN","detailList":[{"time":1748410407000}]}`, tracking.NotYet, true}, // Cainiao shape
-		{`{"codObjeto":"X","eventos":[{"codigo":"PO","tipo":"01","dtHrCriado":"quando?"}]}`, 0, false},
-		{`{not json`, 0, false},
-		// The official envelope around the object.
-		{`{"objetos":[{"codObjeto":"X","eventos":[{"codigo":"BDE","tipo":"01","dtHrCriado":"2024-03-15T14:19:48"}]}]}`, tracking.Found, true},
-		{`{"objetos":[{"codObjeto":"X","mensagem":"SRO-019: Objeto inválido"}]}`, tracking.Invalid, true},
-	}
-	for _, tc := range tests {
-		r, ok := siterastreio.ParseObject(tc.inner)
-		if ok != tc.ok || (ok && r.Status != tc.want) {
-			t.Errorf("ParseObject(%.40q) = %v %v, want %v %v", tc.inner, r.Status, ok, tc.want, tc.ok)
-		}
-	}
-}
-
 func TestAgainstFake(t *testing.T) {
 	srv := siterastreiotest.NewTB(t, siterastreiotest.Options{APIKey: key})
-	srv.SetObject("AM101610575BR", fixture(t, "website-AM101610575BR.json"))
-	srv.SetObject("QQ850419295BR", fixture(t, "website-QQ850419295BR.json"))
+	srv.SetObject("AM101610575BR", websiteFixture(t, "website-AM101610575BR.json"))
+	srv.SetObject("QQ850419295BR", websiteFixture(t, "website-QQ850419295BR.json"))
 	c := newClient(t, srv.URL, nil)
 	codes := []string{"AM101610575BR", "QQ850419295BR", "AA123456785BR"}
 	got, err := c.Track(t.Context(), codes)
@@ -223,7 +192,7 @@ func TestFaults(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := siterastreiotest.NewTB(t, siterastreiotest.Options{})
-			srv.SetObject("AM101610575BR", fixture(t, "website-AM101610575BR.json"))
+			srv.SetObject("AM101610575BR", websiteFixture(t, "website-AM101610575BR.json"))
 			c := newClient(t, srv.URL, func(cfg *siterastreio.Config) { cfg.RequestTimeout = 200 * time.Millisecond })
 			if tc.rate {
 				srv.FailAll(siterastreiotest.Fault429)

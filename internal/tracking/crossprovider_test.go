@@ -49,7 +49,7 @@ func viaProviders(t *testing.T) map[string]tracking.Result {
 	}
 
 	sf := siterastreiotest.NewTB(t, siterastreiotest.Options{})
-	sf.SetObject(parcel, readFile(t, "../siterastreio/testdata/website-QQ850419295BR.json"))
+	sf.SetObject(parcel, readFile(t, "../correios/testdata/website-QQ850419295BR.json"))
 	sc, err := siterastreio.New(siterastreio.Config{BaseURL: sf.URL, APIKey: "k", Rate: 100, Burst: 10})
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func viaProviders(t *testing.T) map[string]tracking.Result {
 
 	// PacoteVício serves the website object itself: the same file, unwrapped.
 	pf := pacoteviciotest.NewTB(t, pacoteviciotest.Options{})
-	pf.SetObject(parcel, readFile(t, "../siterastreio/testdata/website-QQ850419295BR.json"))
+	pf.SetObject(parcel, readFile(t, "../correios/testdata/website-QQ850419295BR.json"))
 	pc, err := pacotevicio.New(pacotevicio.Config{BaseURL: pf.URL, APIKey: "k", Rate: 100, Burst: 10})
 	if err != nil {
 		t.Fatal(err)
