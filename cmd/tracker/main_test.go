@@ -393,7 +393,7 @@ func TestChainFallThroughAndPin(t *testing.T) {
 	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	f.correios.SetObject("QQ850419295BR", correiostest.Object("QQ850419295BR", 2, start))
 	f.correios.SetMessage("LE449872154SE", "SRO-009: Objeto não pertence ao contrato")
-	sr.SetObject("LE449872154SE", siterastreiotest.Object("LE449872154SE", 3, start))
+	sr.SetObject("LE449872154SE", correiostest.WebsiteObject("LE449872154SE", 3, start))
 	f.track(t, map[int64]string{1: "QQ850419295BR", 2: "LE449872154SE"})
 	env := f.env("RASTREIO_PROVIDERS", "correios,siterastreio", "SITERASTREIO_API_KEY", "sr-key", "SITERASTREIO_API_URL", sr.URL)
 	var out bytes.Buffer

@@ -33,7 +33,7 @@ func TestChainFallThroughToPacoteVicio(t *testing.T) {
 	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	f.correios.SetObject("QQ850419295BR", correiostest.Object("QQ850419295BR", 2, start))
 	f.correios.SetMessage("LE449872154SE", "SRO-009: Objeto não pertence ao contrato")
-	pv.SetObject("LE449872154SE", pacoteviciotest.Object("LE449872154SE", 3, start))
+	pv.SetObject("LE449872154SE", correiostest.WebsiteObject("LE449872154SE", 3, start))
 	f.track(t, map[int64]string{1: "QQ850419295BR", 2: "LE449872154SE"})
 	env := f.env("RASTREIO_PROVIDERS", "correios,pacotevicio", "PACOTEVICIO_API_KEY", "pv-key", "PACOTEVICIO_API_URL", pv.URL,
 		"PACOTEVICIO_RATE_LIMIT", "50", "PACOTEVICIO_RATE_BURST", "10")
@@ -87,8 +87,8 @@ func TestPacoteVicioQuotaFallsThrough(t *testing.T) {
 	pv := pacoteviciotest.NewTB(t, pacoteviciotest.Options{Quota: 1}) // one request left
 	sr := siterastreiotest.NewTB(t, siterastreiotest.Options{})
 	for _, c := range []string{"LE449872154SE", "LB000000001HK"} {
-		pv.SetObject(c, pacoteviciotest.Object(c, 2, start))
-		sr.SetObject(c, siterastreiotest.Object(c, 2, start))
+		pv.SetObject(c, correiostest.WebsiteObject(c, 2, start))
+		sr.SetObject(c, correiostest.WebsiteObject(c, 2, start))
 	}
 	f.track(t, map[int64]string{1: "LE449872154SE", 2: "LB000000001HK"})
 	env := f.env("RASTREIO_PROVIDERS", "pacotevicio,siterastreio", "PACOTEVICIO_API_KEY", "k", "PACOTEVICIO_API_URL", pv.URL,

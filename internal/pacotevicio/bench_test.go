@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/correios/correiostest"
 	"github.com/rastreio/rastreio/internal/pacotevicio"
 	"github.com/rastreio/rastreio/internal/pacotevicio/pacoteviciotest"
 )
@@ -22,7 +23,7 @@ func BenchmarkThroughput(b *testing.B) {
 	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	for range b.N {
 		srv := pacoteviciotest.New(pacoteviciotest.Options{Rate: pacotevicio.DefaultRate, Burst: pacotevicio.DefaultBurst,
-			Lookup: func(code string) []byte { return pacoteviciotest.Object(code, 5, start) }})
+			Lookup: func(code string) []byte { return correiostest.WebsiteObject(code, 5, start) }})
 		c, err := pacotevicio.New(pacotevicio.Config{BaseURL: srv.URL, APIKey: "k"})
 		if err != nil {
 			b.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/correios/correiostest"
 	"github.com/rastreio/rastreio/internal/siterastreio"
 	"github.com/rastreio/rastreio/internal/siterastreio/siterastreiotest"
 )
@@ -21,7 +22,7 @@ func BenchmarkThroughput(b *testing.B) {
 	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	for range b.N {
 		srv := siterastreiotest.New(siterastreiotest.Options{Rate: siterastreio.DefaultRate, Burst: siterastreio.DefaultBurst,
-			Lookup: func(code string) []byte { return siterastreiotest.Object(code, 5, start) }})
+			Lookup: func(code string) []byte { return correiostest.WebsiteObject(code, 5, start) }})
 		c, err := siterastreio.New(siterastreio.Config{BaseURL: srv.URL, APIKey: "k"})
 		if err != nil {
 			b.Fatal(err)

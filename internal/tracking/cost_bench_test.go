@@ -37,8 +37,8 @@ func BenchmarkCostPer1000Codes(b *testing.B) {
 	type counter interface{ Requests() int64 }
 	for range b.N {
 		cf := correiostest.New(correiostest.Options{Lookup: func(c string) []byte { return correiostest.Object(c, 3, start) }})
-		sf := siterastreiotest.New(siterastreiotest.Options{Lookup: func(c string) []byte { return siterastreiotest.Object(c, 3, start) }})
-		pf := pacoteviciotest.New(pacoteviciotest.Options{Lookup: func(c string) []byte { return pacoteviciotest.Object(c, 3, start) }})
+		sf := siterastreiotest.New(siterastreiotest.Options{Lookup: func(c string) []byte { return correiostest.WebsiteObject(c, 3, start) }})
+		pf := pacoteviciotest.New(pacoteviciotest.Options{Lookup: func(c string) []byte { return correiostest.WebsiteObject(c, 3, start) }})
 		tf := track17test.New(track17test.Options{Lookup: func(string) []byte { return track17test.TrackInfo(3, start) }})
 		cc, _ := correios.New(correios.Config{BaseURL: cf.URL, User: "u", AccessCode: "p", Rate: 1e5, Burst: 1000})
 		sc, _ := siterastreio.New(siterastreio.Config{BaseURL: sf.URL, APIKey: "k", Rate: 1e5, Burst: 1000, Concurrency: 8})

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rastreio/rastreio/internal/providerhttp/providerhttptest"
 )
 
 // Fault is an injected failure for the next tracking request(s).
@@ -62,8 +64,8 @@ type Request struct {
 
 // Server is a running fake Correios API.
 type Server struct {
-	Base[Fault] // the server, Close, Fail, FailAll, ClearFaults (tracking requests only)
-	opts        Options
+	providerhttptest.Base[Fault] // the server, Close, Fail, FailAll, ClearFaults (tracking requests only)
+	opts                         Options
 
 	mu         sync.Mutex
 	objects    map[string][]byte
@@ -74,7 +76,7 @@ type Server struct {
 	trackReqs  int
 	violations int
 	maxCodes   int
-	bucket     *Bucket
+	bucket     *providerhttptest.Bucket
 }
 
 // New starts a fake. Close it (NewTB does that for you).
@@ -95,7 +97,7 @@ func New(opts Options) *Server {
 		opts:    opts,
 		objects: map[string][]byte{},
 		tokens:  map[string]bool{},
-		bucket:  NewBucket(opts.Rate, opts.Burst, opts.Now()),
+		bucket:  providerhttptest.NewBucket(opts.Rate, opts.Burst, opts.Now()),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token/v1/autentica", s.handleToken)
@@ -442,5 +444,27 @@ func Object(code string, n int, start time.Time) []byte {
 		evs = append(evs, e)
 	}
 	b, _ := json.Marshal(map[string]any{"codObjeto": code, "eventos": evs})
+	return b
+}
+
+// WebsiteObject builds a Correios website object for code (the shape
+// siterastreiotest wraps and pacoteviciotest serves) with n synthetic events
+// (PO, then RO…), newest first, dtHrCriado in PHP's object form.
+func WebsiteObject(code string, n int, start time.Time) []byte {
+	brt := time.FixedZone("BRT", -3*3600)
+	evs := make([]map[string]any, 0, n)
+	for i := n - 1; i >= 0; i-- {
+		cod, desc := "RO", "Objeto em transferência - por favor aguarde"
+		if i == 0 {
+			cod, desc = "PO", "Objeto postado"
+		}
+		evs = append(evs, map[string]any{
+			"codigo": cod, "tipo": "01", "descricao": desc,
+			"dtHrCriado": map[string]any{"date": start.Add(time.Duration(i) * 6 * time.Hour).In(brt).Format("2006-01-02 15:04:05.000000"),
+				"timezone_type": 3, "timezone": "America/Sao_Paulo"},
+			"unidade": map[string]any{"tipo": "Unidade de Tratamento", "endereco": map[string]string{"cidade": "Sao Paulo", "uf": "SP"}},
+		})
+	}
+	b, _ := json.Marshal(map[string]any{"codObjeto": code, "eventos": evs, "situacao": "T"})
 	return b
 }

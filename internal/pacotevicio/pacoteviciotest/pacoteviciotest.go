@@ -13,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rastreio/rastreio/internal/correios/correiostest"
-	"github.com/rastreio/rastreio/internal/siterastreio/siterastreiotest"
+	"github.com/rastreio/rastreio/internal/providerhttp/providerhttptest"
 )
 
 // Fault is an injected failure for the next request(s).
@@ -64,13 +63,13 @@ type Request struct {
 
 // Server is a running fake.
 type Server struct {
-	correiostest.Base[Fault] // the server, Close, Fail, FailAll, ClearFaults
-	opts                     Options
+	providerhttptest.Base[Fault] // the server, Close, Fail, FailAll, ClearFaults
+	opts                         Options
 
 	mu      sync.Mutex
 	objects map[string][]byte
 	stats   Stats
-	bucket  *correiostest.Bucket
+	bucket  *providerhttptest.Bucket
 	reqs    []Request
 }
 
@@ -80,7 +79,7 @@ func New(opts Options) *Server {
 		opts.Burst = max(1, int(opts.Rate))
 	}
 	s := &Server{opts: opts, objects: map[string][]byte{},
-		bucket: correiostest.NewBucket(opts.Rate, opts.Burst, time.Now())}
+		bucket: providerhttptest.NewBucket(opts.Rate, opts.Burst, time.Now())}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /correios", s.handle)
 	s.Start(mux, opts.Latency)
@@ -189,10 +188,4 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.Write(obj)
 	}
-}
-
-// Object builds a website-shaped object for code with n synthetic events;
-// the same object the Site Rastreio fake wraps (the two serve one shape).
-func Object(code string, n int, start time.Time) []byte {
-	return siterastreiotest.Object(code, n, start)
 }

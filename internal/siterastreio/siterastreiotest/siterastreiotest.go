@@ -8,7 +8,7 @@ package siterastreiotest
 
 import (
 	"encoding/json"
-	"github.com/rastreio/rastreio/internal/correios/correiostest"
+	"github.com/rastreio/rastreio/internal/providerhttp/providerhttptest"
 	"net/http"
 	"strings"
 	"sync"
@@ -51,13 +51,13 @@ type Stats struct {
 
 // Server is a running fake.
 type Server struct {
-	correiostest.Base[Fault] // the server, Close, Fail, FailAll, ClearFaults
-	opts                     Options
+	providerhttptest.Base[Fault] // the server, Close, Fail, FailAll, ClearFaults
+	opts                         Options
 
 	mu      sync.Mutex
 	objects map[string][]byte
 	stats   Stats
-	bucket  *correiostest.Bucket
+	bucket  *providerhttptest.Bucket
 	codes   []string
 }
 
@@ -67,7 +67,7 @@ func New(opts Options) *Server {
 		opts.Burst = max(1, int(opts.Rate))
 	}
 	s := &Server{opts: opts, objects: map[string][]byte{},
-		bucket: correiostest.NewBucket(opts.Rate, opts.Burst, time.Now())}
+		bucket: providerhttptest.NewBucket(opts.Rate, opts.Burst, time.Now())}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /wonca.labs.v1.LabsService/Track", s.handle)
 	s.Start(mux, opts.Latency)
@@ -191,27 +191,6 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]string{"carrier": "CARRIER_CORREIOS", "json": inner})
-}
-
-// Object builds a website-shaped object for code with n synthetic events
-// (PO, then RO…), newest first, dtHrCriado in PHP's object form.
-func Object(code string, n int, start time.Time) []byte {
-	brt := time.FixedZone("BRT", -3*3600)
-	evs := make([]map[string]any, 0, n)
-	for i := n - 1; i >= 0; i-- {
-		cod, desc := "RO", "Objeto em transferência - por favor aguarde"
-		if i == 0 {
-			cod, desc = "PO", "Objeto postado"
-		}
-		evs = append(evs, map[string]any{
-			"codigo": cod, "tipo": "01", "descricao": desc,
-			"dtHrCriado": map[string]any{"date": start.Add(time.Duration(i) * 6 * time.Hour).In(brt).Format("2006-01-02 15:04:05.000000"),
-				"timezone_type": 3, "timezone": "America/Sao_Paulo"},
-			"unidade": map[string]any{"tipo": "Unidade de Tratamento", "endereco": map[string]string{"cidade": "Sao Paulo", "uf": "SP"}},
-		})
-	}
-	b, _ := json.Marshal(map[string]any{"codObjeto": code, "eventos": evs, "situacao": "T"})
-	return b
 }
 
 // Wrap returns a Track reply body for an inner object (for handlers

@@ -7,7 +7,7 @@ package track17test
 
 import (
 	"encoding/json"
-	"github.com/rastreio/rastreio/internal/correios/correiostest"
+	"github.com/rastreio/rastreio/internal/providerhttp/providerhttptest"
 	"net/http"
 	"regexp"
 	"sort"
@@ -52,15 +52,15 @@ type Stats struct {
 
 // Server is a running fake.
 type Server struct {
-	correiostest.Base[Fault] // the server, Close, Fail, FailAll, ClearFaults
-	opts                     Options
+	providerhttptest.Base[Fault] // the server, Close, Fail, FailAll, ClearFaults
+	opts                         Options
 
 	mu         sync.Mutex
 	registered map[string]bool
 	info       map[string][]byte
 	stopped    map[string]bool
 	stats      Stats
-	bucket     *correiostest.Bucket
+	bucket     *providerhttptest.Bucket
 }
 
 // New starts a fake; NewTB closes it when the test ends.
@@ -69,7 +69,7 @@ func New(opts Options) *Server {
 		opts.Burst = 1
 	}
 	s := &Server{opts: opts, registered: map[string]bool{}, info: map[string][]byte{}, stopped: map[string]bool{},
-		bucket: correiostest.NewBucket(opts.Rate, opts.Burst, time.Now())}
+		bucket: providerhttptest.NewBucket(opts.Rate, opts.Burst, time.Now())}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /track/v2.2/register", s.handle(s.register))
 	mux.HandleFunc("POST /track/v2.2/gettrackinfo", s.handle(s.getTrackInfo))

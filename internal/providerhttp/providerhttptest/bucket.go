@@ -1,4 +1,4 @@
-package correiostest
+package providerhttptest
 
 import "time"
 

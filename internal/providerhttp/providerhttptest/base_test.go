@@ -1,4 +1,4 @@
-package correiostest
+package providerhttptest
 
 import (
 	"net/http"
@@ -6,32 +6,43 @@ import (
 	"time"
 )
 
+// fault stands for a fake's own fault type; its zero value is no fault.
+type fault int
+
+const (
+	faultNone fault = iota
+	fault5xx
+	faultGarbage
+	fault429
+	faultHang
+)
+
 func TestBaseFaults(t *testing.T) {
-	var b Base[Fault]
+	var b Base[fault]
 	b.Start(http.NotFoundHandler(), 0)
 	defer b.Close()
-	b.Fail(Fault5xx, FaultGarbage)
-	if f := b.NextFault(); f != Fault5xx {
+	b.Fail(fault5xx, faultGarbage)
+	if f := b.NextFault(); f != fault5xx {
 		t.Fatalf("first fault %v, want 5xx", f)
 	}
-	b.FailAll(Fault429) // ahead of the queue
-	if f := b.NextFault(); f != Fault429 {
+	b.FailAll(fault429) // ahead of the queue
+	if f := b.NextFault(); f != fault429 {
 		t.Fatalf("fault %v under FailAll, want 429", f)
 	}
-	b.FailAll(FaultNone) // heals; the queue resumes
-	if f := b.NextFault(); f != FaultGarbage {
+	b.FailAll(faultNone) // heals; the queue resumes
+	if f := b.NextFault(); f != faultGarbage {
 		t.Fatalf("fault %v, want the queued garbage", f)
 	}
-	b.Fail(FaultHang)
+	b.Fail(faultHang)
 	b.ClearFaults()
-	if f := b.NextFault(); f != FaultNone {
+	if f := b.NextFault(); f != faultNone {
 		t.Fatalf("fault %v after ClearFaults, want none", f)
 	}
 }
 
 // Close releases requests held by Hang and Delay, and may be called twice.
 func TestBaseCloseReleases(t *testing.T) {
-	var b Base[Fault]
+	var b Base[fault]
 	held := make(chan struct{})
 	b.Start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(held)

@@ -1,4 +1,7 @@
-package correiostest
+// Package providerhttptest is what the provider fakes (correiostest,
+// siterastreiotest, pacoteviciotest, track17test) share: an HTTP server
+// with injected faults, latency and hangs, and a gateway token bucket.
+package providerhttptest
 
 import (
 	"net/http"
@@ -7,8 +10,7 @@ import (
 	"time"
 )
 
-// Base is what the provider fakes (this package's, siterastreiotest,
-// pacoteviciotest, track17test) share: the HTTP server, a Close that also
+// Base is what every provider fake embeds: the HTTP server, a Close that also
 // releases hanging requests, added latency, and injected faults of the
 // fake's own type F, whose zero value means "no fault". Embed it and call
 // Start.
