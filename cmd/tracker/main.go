@@ -146,36 +146,3 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	return code
 }
-
-// authVars names the settings of the provider(s) whose credentials were
-// rejected.
-func authVars(err error) string {
-	var ce *tracking.ChainError
-	if !errors.As(err, &ce) {
-		return "CORREIOS_USER and CORREIOS_ACCESS_CODE"
-	}
-	var vars string
-	for _, name := range config.KnownProviders {
-		perr := ce.ProviderErr(name)
-		if perr == nil || !errors.Is(perr, tracking.ErrAuth) {
-			continue
-		}
-		if vars != "" {
-			vars += ", "
-		}
-		switch name {
-		case config.ProviderCorreios:
-			vars += "CORREIOS_USER and CORREIOS_ACCESS_CODE"
-		case config.ProviderSiteRastreio:
-			vars += "SITERASTREIO_API_KEY"
-		case config.ProviderPacoteVicio:
-			vars += "PACOTEVICIO_API_KEY"
-		case config.ProviderTrack17:
-			vars += "TRACK17_API_KEY"
-		}
-	}
-	if vars == "" {
-		return "the provider credentials"
-	}
-	return vars
-}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/rastreio/rastreio/internal/config"
 	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/pacotevicio"
+	"github.com/rastreio/rastreio/internal/provider"
 	"github.com/rastreio/rastreio/internal/siterastreio"
 	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/track17"
@@ -22,6 +24,32 @@ type providers struct {
 	meters []*tracking.Meter
 }
 
+// client builds one provider's client from its settings (URL and
+// credentials as the provider table names them) and its limits.
+type client func(ps config.ProviderSettings, rate float64, burst int, st *store.Store, log *slog.Logger) (tracking.Provider, error)
+
+// clients has one entry per provider in the table (internal/provider);
+// TestEveryProviderBuilds checks none is missing.
+var clients = map[string]client{
+	provider.SiteRastreio: func(ps config.ProviderSettings, rate float64, burst int, _ *store.Store, log *slog.Logger) (tracking.Provider, error) {
+		return siterastreio.New(siterastreio.Config{BaseURL: ps.URL, APIKey: ps.Secret("SITERASTREIO_API_KEY").Reveal(),
+			Rate: rate, Burst: burst, Logger: log})
+	},
+	provider.PacoteVicio: func(ps config.ProviderSettings, rate float64, burst int, _ *store.Store, log *slog.Logger) (tracking.Provider, error) {
+		return pacotevicio.New(pacotevicio.Config{BaseURL: ps.URL, APIKey: ps.Secret("PACOTEVICIO_API_KEY").Reveal(),
+			Rate: rate, Burst: burst, Logger: log})
+	},
+	provider.Track17: func(ps config.ProviderSettings, rate float64, burst int, _ *store.Store, log *slog.Logger) (tracking.Provider, error) {
+		return track17.New(track17.Config{BaseURL: ps.URL, APIKey: ps.Secret("TRACK17_API_KEY").Reveal(),
+			Rate: rate, Burst: burst, Logger: log})
+	},
+	provider.Correios: func(ps config.ProviderSettings, rate float64, burst int, st *store.Store, log *slog.Logger) (tracking.Provider, error) {
+		return correios.New(correios.Config{BaseURL: ps.URL, User: ps.Secret("CORREIOS_USER").Reveal(),
+			AccessCode: ps.Secret("CORREIOS_ACCESS_CODE").Reveal(), Postcard: ps.Options["CORREIOS_POSTCARD"],
+			Rate: rate, Burst: burst, Tokens: st, Logger: log})
+	},
+}
+
 // buildChain makes the providers named in cfg.Providers, in that order,
 // each wrapped in a Meter that records its monthly usage and refuses calls
 // once its budget is spent (the chain then moves codes to the next one).
@@ -29,48 +57,11 @@ func buildChain(ctx context.Context, cfg config.Tracker, limits config.ProviderL
 	out := &providers{}
 	var ps []tracking.Provider
 	for _, name := range cfg.Providers {
-		var p tracking.Provider
-		var err error
-		plog := log.With(slog.String("provider", name))
-		switch name {
-		case config.ProviderCorreios:
-			p, err = correios.New(correios.Config{
-				BaseURL:    cfg.Correios.URL,
-				User:       cfg.Correios.User,
-				AccessCode: cfg.Correios.AccessCode.Reveal(),
-				Postcard:   cfg.Correios.Postcard,
-				Rate:       cfg.Correios.Rate,
-				Burst:      cfg.Correios.Burst,
-				Tokens:     st,
-				Logger:     plog,
-			})
-		case config.ProviderSiteRastreio:
-			p, err = siterastreio.New(siterastreio.Config{
-				BaseURL: cfg.SiteRastreio.URL,
-				APIKey:  cfg.SiteRastreio.Key.Reveal(),
-				Rate:    limits.Rate[name],
-				Burst:   limits.Burst[name],
-				Logger:  plog,
-			})
-		case config.ProviderPacoteVicio:
-			p, err = pacotevicio.New(pacotevicio.Config{
-				BaseURL: cfg.PacoteVicio.URL,
-				APIKey:  cfg.PacoteVicio.Key.Reveal(),
-				Rate:    limits.Rate[name],
-				Burst:   limits.Burst[name],
-				Logger:  plog,
-			})
-		case config.ProviderTrack17:
-			p, err = track17.New(track17.Config{
-				BaseURL: cfg.Track17.URL,
-				APIKey:  cfg.Track17.Key.Reveal(),
-				Rate:    limits.Rate[name],
-				Burst:   limits.Burst[name],
-				Logger:  plog,
-			})
-		default:
-			err = &config.Error{Var: "RASTREIO_PROVIDERS", Msg: fmt.Sprintf("provider %q is not available in this build", name)}
+		build, ok := clients[name]
+		if !ok {
+			return nil, &config.Error{Var: "RASTREIO_PROVIDERS", Msg: fmt.Sprintf("provider %q is not available in this build", name)}
 		}
+		p, err := build(cfg.Settings[name], limits.Rate[name], limits.Burst[name], st, log.With(slog.String("provider", name)))
 		if err != nil {
 			return nil, err
 		}
@@ -111,4 +102,23 @@ func (p *providers) usage() slog.Attr {
 		parts = append(parts, m.Usage().String())
 	}
 	return slog.String("usage", strings.Join(parts, " "))
+}
+
+// authVars names the settings of the provider(s) whose credentials were
+// rejected.
+func authVars(err error) string {
+	var ce *tracking.ChainError
+	if !errors.As(err, &ce) {
+		return provider.Get(provider.Correios).CredentialVars()
+	}
+	var vars []string
+	for _, spec := range provider.All() {
+		if perr := ce.ProviderErr(spec.Name); perr != nil && errors.Is(perr, tracking.ErrAuth) {
+			vars = append(vars, spec.CredentialVars())
+		}
+	}
+	if len(vars) == 0 {
+		return "the provider credentials"
+	}
+	return strings.Join(vars, ", ")
 }

@@ -6,8 +6,8 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"github.com/rastreio/rastreio/internal/config"
 	"github.com/rastreio/rastreio/internal/message"
+	"github.com/rastreio/rastreio/internal/provider"
 )
 
 // The bot's pt-BR texts, in Telegram HTML. Every interpolated value goes
@@ -29,17 +29,11 @@ var commandMenu = []tgbotapi.BotCommand{
 
 const exampleCode = "QQ850419295BR"
 
-// providerNames are how people know the tracking providers.
-var providerNames = map[string]string{
-	config.ProviderSiteRastreio: "Site Rastreio (Wonca Labs)",
-	config.ProviderPacoteVicio:  "PacoteVício (RapidAPI)",
-	config.ProviderTrack17:      "17TRACK",
-	config.ProviderCorreios:     "API oficial dos Correios",
-}
-
+// providerName is how people know a tracking provider (the provider
+// table's title).
 func providerName(p string) string {
-	if n, ok := providerNames[p]; ok {
-		return n
+	if spec, ok := provider.Lookup(p); ok {
+		return spec.Title
 	}
 	return p
 }

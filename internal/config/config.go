@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rastreio/rastreio/internal/provider"
 )
 
 // Defaults, as DESIGN.md pins them.
@@ -20,27 +22,9 @@ const (
 	DefaultTelegramEndpoint = "https://api.telegram.org/bot%s/%s"
 	DefaultDBName           = "rastreio.db"
 	DefaultMaxCodesPerChat  = 100
-	DefaultCorreiosURL      = "https://api.correios.com.br"
-	DefaultCorreiosRate     = 10.0 // requests/s; the gateway allows 50/s per key
-	DefaultCorreiosBurst    = 5
-	DefaultSiteRastreioURL  = "https://api-labs.wonca.com.br"
-	DefaultPacoteVicioURL   = "https://api.pacotevicio.dev"
-	DefaultTrack17URL       = "https://api.17track.net"
 	DefaultTelegramSendRate = 25.0
 	DefaultPassMaxDuration  = 2 * time.Minute
 )
-
-// Provider names, in the default order of the chain.
-const (
-	ProviderSiteRastreio = "siterastreio"
-	ProviderPacoteVicio  = "pacotevicio"
-	ProviderTrack17      = "track17"
-	ProviderCorreios     = "correios"
-)
-
-// KnownProviders lists every provider name RASTREIO_PROVIDERS accepts, in
-// the default order.
-var KnownProviders = []string{ProviderSiteRastreio, ProviderPacoteVicio, ProviderTrack17, ProviderCorreios}
 
 // Error is a missing or malformed setting. Var names the variable (or
 // variables) to fix.
@@ -90,30 +74,33 @@ type Bot struct {
 	Providers []string
 }
 
-// Correios holds the official API settings.
-type Correios struct {
-	URL        string
-	User       string
-	AccessCode Secret
-	Postcard   string
-	Rate       float64
-	Burst      int
+// ProviderSettings are one provider's settings, read as its entry in the
+// provider table (internal/provider) says.
+type ProviderSettings struct {
+	URL     string
+	Secrets map[string]Secret // by variable (CORREIOS_USER, SITERASTREIO_API_KEY, …)
+	Options map[string]string // the optional settings that are set, by variable
 }
 
-// Keyed is a provider that authenticates with one API key.
-type Keyed struct {
-	URL string
-	Key Secret
+// Secret returns the credential read from variable v (or its file).
+func (p ProviderSettings) Secret(v string) Secret { return p.Secrets[v] }
+
+// configured reports whether every credential spec needs is set.
+func (p ProviderSettings) configured(spec provider.Spec) bool {
+	for _, c := range spec.Credentials {
+		if p.Secrets[c.Var] == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // Tracker is rastreio-tracker's configuration.
 type Tracker struct {
 	Common
 	Telegram
-	Correios        Correios
-	SiteRastreio    Keyed
-	PacoteVicio     Keyed
-	Track17         Keyed
+	// Settings holds every known provider's settings, by name.
+	Settings        map[string]ProviderSettings
 	Providers       []string // in the order tried
 	RecheckInterval time.Duration
 	SendRate        float64
@@ -285,12 +272,18 @@ func LoadBot(getenv Getenv) (Bot, error) {
 	}
 	// Which providers receive codes, for /privacidade. Errors here are the
 	// tracker's to report; the bot just says what it can.
-	c.Providers, _ = l.providers(map[string]bool{
-		ProviderSiteRastreio: l.env("SITERASTREIO_API_KEY") != "" || l.credExists("siterastreio-api-key"),
-		ProviderPacoteVicio:  l.env("PACOTEVICIO_API_KEY") != "" || l.credExists("pacotevicio-api-key"),
-		ProviderTrack17:      l.env("TRACK17_API_KEY") != "" || l.credExists("track17-api-key"),
-		ProviderCorreios:     l.env("CORREIOS_USER") != "" || l.credExists("correios-user"),
-	})
+	// A provider counts when all its credentials are there, as for the
+	// tracker.
+	configured := map[string]bool{}
+	for _, spec := range provider.All() {
+		configured[spec.Name] = true
+		for _, cr := range spec.Credentials {
+			if l.env(cr.Var) == "" && !l.credExists(cr.File) {
+				configured[spec.Name] = false
+			}
+		}
+	}
+	c.Providers, _ = l.providers(configured)
 	return c, nil
 }
 
@@ -308,16 +301,18 @@ func (l loader) credExists(cred string) bool {
 func (l loader) providers(configured map[string]bool) ([]string, error) {
 	raw := l.env("RASTREIO_PROVIDERS")
 	if raw == "" {
-		var ps []string
-		for _, p := range KnownProviders {
-			if configured[p] {
-				ps = append(ps, p)
+		var ps, first, all []string
+		for _, spec := range provider.All() {
+			if configured[spec.Name] {
+				ps = append(ps, spec.Name)
 			}
+			first = append(first, spec.Credentials[0].Var)
+			all = append(all, spec.CredentialVars())
 		}
 		if len(ps) == 0 {
 			return nil, &Error{
-				Var: "CORREIOS_USER, SITERASTREIO_API_KEY, PACOTEVICIO_API_KEY, TRACK17_API_KEY",
-				Msg: "no tracking provider configured: set SITERASTREIO_API_KEY, PACOTEVICIO_API_KEY, TRACK17_API_KEY, or CORREIOS_USER and CORREIOS_ACCESS_CODE (or their credential files)",
+				Var: strings.Join(first, ", "),
+				Msg: "no tracking provider configured: set " + strings.Join(all[:len(all)-1], ", ") + ", or " + all[len(all)-1] + " (or their credential files)",
 			}
 		}
 		return ps, nil
@@ -326,12 +321,8 @@ func (l loader) providers(configured map[string]bool) ([]string, error) {
 	seen := map[string]bool{}
 	for _, f := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' }) {
 		p := strings.ToLower(f)
-		known := false
-		for _, k := range KnownProviders {
-			known = known || k == p
-		}
-		if !known {
-			return nil, &Error{Var: "RASTREIO_PROVIDERS", Msg: fmt.Sprintf("unknown provider %q (known: %s)", f, strings.Join(KnownProviders, ", "))}
+		if _, known := provider.Lookup(p); !known {
+			return nil, &Error{Var: "RASTREIO_PROVIDERS", Msg: fmt.Sprintf("unknown provider %q (known: %s)", f, strings.Join(provider.Names(), ", "))}
 		}
 		if !seen[p] {
 			seen[p] = true
@@ -357,51 +348,15 @@ func LoadTracker(getenv Getenv) (Tracker, error) {
 	tgErr := error(nil)
 	c.Telegram, tgErr = l.telegram()
 
-	// Correios (official API).
-	if c.Correios.URL, err = l.baseURL("CORREIOS_API_URL", DefaultCorreiosURL); err != nil {
-		return c, err
-	}
-	user, err := l.secret("CORREIOS_USER", "correios-user")
-	if err != nil {
-		return c, err
-	}
-	c.Correios.User = user.Reveal()
-	if c.Correios.AccessCode, err = l.secret("CORREIOS_ACCESS_CODE", "correios-access-code"); err != nil {
-		return c, err
-	}
-	c.Correios.Postcard = l.env("CORREIOS_POSTCARD")
-	if c.Correios.Rate, err = l.positiveFloat("CORREIOS_RATE_LIMIT", DefaultCorreiosRate); err != nil {
-		return c, err
-	}
-	if c.Correios.Burst, err = l.positiveInt("CORREIOS_RATE_BURST", DefaultCorreiosBurst); err != nil {
-		return c, err
-	}
-
-	// Third-party providers.
-	if c.SiteRastreio.URL, err = l.baseURL("SITERASTREIO_API_URL", DefaultSiteRastreioURL); err != nil {
-		return c, err
-	}
-	if c.SiteRastreio.Key, err = l.secret("SITERASTREIO_API_KEY", "siterastreio-api-key"); err != nil {
-		return c, err
-	}
-	if c.PacoteVicio.URL, err = l.baseURL("PACOTEVICIO_API_URL", DefaultPacoteVicioURL); err != nil {
-		return c, err
-	}
-	if c.PacoteVicio.Key, err = l.secret("PACOTEVICIO_API_KEY", "pacotevicio-api-key"); err != nil {
-		return c, err
-	}
-	if c.Track17.URL, err = l.baseURL("TRACK17_API_URL", DefaultTrack17URL); err != nil {
-		return c, err
-	}
-	if c.Track17.Key, err = l.secret("TRACK17_API_KEY", "track17-api-key"); err != nil {
-		return c, err
-	}
-
-	configured := map[string]bool{
-		ProviderSiteRastreio: c.SiteRastreio.Key != "",
-		ProviderPacoteVicio:  c.PacoteVicio.Key != "",
-		ProviderTrack17:      c.Track17.Key != "",
-		ProviderCorreios:     c.Correios.User != "" && c.Correios.AccessCode != "",
+	c.Settings = map[string]ProviderSettings{}
+	configured := map[string]bool{}
+	for _, spec := range provider.All() {
+		ps, err := l.provider(spec)
+		if err != nil {
+			return c, err
+		}
+		c.Settings[spec.Name] = ps
+		configured[spec.Name] = ps.configured(spec)
 	}
 	if c.Providers, err = l.providers(configured); err != nil {
 		return c, err
@@ -409,23 +364,9 @@ func LoadTracker(getenv Getenv) (Tracker, error) {
 	if tgErr != nil {
 		return c, tgErr
 	}
-	for _, p := range c.Providers {
-		if configured[p] {
-			continue
-		}
-		switch p {
-		case ProviderCorreios:
-			missing := "CORREIOS_USER"
-			if c.Correios.User != "" {
-				missing = "CORREIOS_ACCESS_CODE"
-			}
-			return c, &Error{Var: missing, Msg: "not set, but RASTREIO_PROVIDERS lists correios: set CORREIOS_USER and CORREIOS_ACCESS_CODE (or the credentials correios-user, correios-access-code)"}
-		case ProviderSiteRastreio:
-			return c, &Error{Var: "SITERASTREIO_API_KEY", Msg: "not set, but RASTREIO_PROVIDERS lists siterastreio (or write the credential siterastreio-api-key)"}
-		case ProviderPacoteVicio:
-			return c, &Error{Var: "PACOTEVICIO_API_KEY", Msg: "not set, but RASTREIO_PROVIDERS lists pacotevicio (or write the credential pacotevicio-api-key)"}
-		case ProviderTrack17:
-			return c, &Error{Var: "TRACK17_API_KEY", Msg: "not set, but RASTREIO_PROVIDERS lists track17 (or write the credential track17-api-key)"}
+	for _, name := range c.Providers {
+		if !configured[name] {
+			return c, notConfigured(provider.Get(name), c.Settings[name])
 		}
 	}
 
@@ -448,4 +389,42 @@ func LoadTracker(getenv Getenv) (Tracker, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// provider reads the settings spec names.
+func (l loader) provider(spec provider.Spec) (ProviderSettings, error) {
+	ps := ProviderSettings{Secrets: map[string]Secret{}, Options: map[string]string{}}
+	var err error
+	if ps.URL, err = l.baseURL(spec.URLVar, spec.DefaultURL); err != nil {
+		return ps, err
+	}
+	for _, cr := range spec.Credentials {
+		if ps.Secrets[cr.Var], err = l.secret(cr.Var, cr.File); err != nil {
+			return ps, err
+		}
+	}
+	for _, v := range spec.Options {
+		if val := l.env(v); val != "" {
+			ps.Options[v] = val
+		}
+	}
+	return ps, nil
+}
+
+// notConfigured is the exit-78 error for a provider RASTREIO_PROVIDERS
+// lists without its credentials; it names the first one missing.
+func notConfigured(spec provider.Spec, ps ProviderSettings) error {
+	missing := spec.Credentials[0]
+	files := make([]string, len(spec.Credentials))
+	for i, cr := range spec.Credentials {
+		files[i] = cr.File
+		if ps.Secrets[missing.Var] != "" && ps.Secrets[cr.Var] == "" {
+			missing = cr
+		}
+	}
+	if len(spec.Credentials) == 1 {
+		return &Error{Var: missing.Var, Msg: fmt.Sprintf("not set, but RASTREIO_PROVIDERS lists %s (or write the credential %s)", spec.Name, missing.File)}
+	}
+	return &Error{Var: missing.Var, Msg: fmt.Sprintf("not set, but RASTREIO_PROVIDERS lists %s: set %s (or the credentials %s)",
+		spec.Name, spec.CredentialVars(), strings.Join(files, ", "))}
 }

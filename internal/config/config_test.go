@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rastreio/rastreio/internal/provider"
 )
 
 func env(kv ...string) Getenv {
@@ -102,21 +104,52 @@ func TestCredentialFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Token.Reveal() != tok || c.Correios.User != "loja" || c.Correios.AccessCode.Reveal() != "segredo" {
-		t.Fatalf("credentials not read and trimmed: %q %q %q", c.Token.Reveal(), c.Correios.User, c.Correios.AccessCode.Reveal())
+	cs := c.Settings[provider.Correios]
+	user, code := cs.Secret("CORREIOS_USER").Reveal(), cs.Secret("CORREIOS_ACCESS_CODE").Reveal()
+	if c.Token.Reveal() != tok || user != "loja" || code != "segredo" {
+		t.Fatalf("credentials not read and trimmed: %q %q %q", c.Token.Reveal(), user, code)
 	}
 	if fmt.Sprint(c.Providers) != "[correios]" {
 		t.Fatalf("providers = %v", c.Providers)
 	}
 	// The environment wins over the credential file.
 	c, _ = LoadTracker(env("CREDENTIALS_DIRECTORY", dir, "CORREIOS_USER", "outra"))
-	if c.Correios.User != "outra" {
-		t.Fatalf("env must win: %q", c.Correios.User)
+	if u := c.Settings[provider.Correios].Secret("CORREIOS_USER").Reveal(); u != "outra" {
+		t.Fatalf("env must win: %q", u)
 	}
 	// The bot lists the provider for /privacidade from the credential file.
 	b, err := LoadBot(env("CREDENTIALS_DIRECTORY", dir))
 	if err != nil || fmt.Sprint(b.Providers) != "[correios]" {
 		t.Fatalf("bot providers = %v, %v", b.Providers, err)
+	}
+}
+
+// The bot and the tracker agree on which providers are configured: a
+// provider with only part of its credentials counts for neither.
+func TestBotAndTrackerAgreeOnConfigured(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		kv   []string
+		want string
+	}{
+		{"user alone", []string{"CORREIOS_USER", "u", "SITERASTREIO_API_KEY", "k"}, "[siterastreio]"},
+		{"access code alone", []string{"CORREIOS_ACCESS_CODE", "c", "TRACK17_API_KEY", "k"}, "[track17]"},
+		{"both", []string{"CORREIOS_USER", "u", "CORREIOS_ACCESS_CODE", "c", "PACOTEVICIO_API_KEY", "k"}, "[pacotevicio correios]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			getenv := env(append([]string{"TELEGRAM_BOT_TOKEN", tok}, tc.kv...)...)
+			b, err := LoadBot(getenv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := LoadTracker(getenv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(b.Providers) != tc.want || fmt.Sprint(tr.Providers) != tc.want {
+				t.Fatalf("bot %v, tracker %v, want %s", b.Providers, tr.Providers, tc.want)
+			}
+		})
 	}
 }
 
@@ -181,7 +214,7 @@ func TestSecretNeverPrints(t *testing.T) {
 		}
 	}
 	var b strings.Builder
-	slog.New(slog.NewTextHandler(&b, nil)).Info("x", "key", s, "cfg", Keyed{Key: s})
+	slog.New(slog.NewTextHandler(&b, nil)).Info("x", "key", s, "cfg", ProviderSettings{Secrets: map[string]Secret{"SITERASTREIO_API_KEY": s}})
 	if strings.Contains(b.String(), "supersecret") {
 		t.Fatalf("secret logged: %s", b.String())
 	}

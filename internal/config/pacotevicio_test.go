@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rastreio/rastreio/internal/provider"
 )
 
 func TestPacoteVicioSettings(t *testing.T) {
@@ -17,9 +19,9 @@ func TestPacoteVicioSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Join(c.Providers, ",") != "pacotevicio" || c.PacoteVicio.Key.Reveal() != "pv" ||
-			c.PacoteVicio.URL != "https://api.pacotevicio.dev" {
-			t.Fatalf("providers %v url %q", c.Providers, c.PacoteVicio.URL)
+		if strings.Join(c.Providers, ",") != "pacotevicio" || c.Settings["pacotevicio"].Secret("PACOTEVICIO_API_KEY").Reveal() != "pv" ||
+			c.Settings["pacotevicio"].URL != "https://api.pacotevicio.dev" {
+			t.Fatalf("providers %v url %q", c.Providers, c.Settings["pacotevicio"].URL)
 		}
 	})
 	t.Run("key from the credential file", func(t *testing.T) {
@@ -31,8 +33,8 @@ func TestPacoteVicioSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.PacoteVicio.Key.Reveal() != "pv-cred" || c.PacoteVicio.URL != "http://127.0.0.1:9" || strings.Join(c.Providers, ",") != "pacotevicio" {
-			t.Fatalf("key %q url %q providers %v", c.PacoteVicio.Key.Reveal(), c.PacoteVicio.URL, c.Providers)
+		if c.Settings["pacotevicio"].Secret("PACOTEVICIO_API_KEY").Reveal() != "pv-cred" || c.Settings["pacotevicio"].URL != "http://127.0.0.1:9" || strings.Join(c.Providers, ",") != "pacotevicio" {
+			t.Fatalf("key %q url %q providers %v", c.Settings["pacotevicio"].Secret("PACOTEVICIO_API_KEY").Reveal(), c.Settings["pacotevicio"].URL, c.Providers)
 		}
 		// The bot names it in /privacidade from the same file.
 		b, err := LoadBot(env("TELEGRAM_BOT_TOKEN", tok, "CREDENTIALS_DIRECTORY", dir))
@@ -70,8 +72,8 @@ func TestPacoteVicioLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Rate[ProviderPacoteVicio] != 2 || p.Burst[ProviderPacoteVicio] != 2 || p.BudgetFor(ProviderPacoteVicio) != 0 ||
-		p.RecheckFor(ProviderPacoteVicio, time.Minute) != time.Minute {
+	if p.Rate[provider.PacoteVicio] != 2 || p.Burst[provider.PacoteVicio] != 2 || p.BudgetFor(provider.PacoteVicio) != 0 ||
+		p.RecheckFor(provider.PacoteVicio, time.Minute) != time.Minute {
 		t.Fatalf("defaults: rate %v burst %v", p.Rate, p.Burst)
 	}
 	p, err = LoadProviderLimits(env("PACOTEVICIO_RATE_LIMIT", "0.5", "PACOTEVICIO_RATE_BURST", "1",
@@ -79,8 +81,8 @@ func TestPacoteVicioLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Rate[ProviderPacoteVicio] != 0.5 || p.Burst[ProviderPacoteVicio] != 1 || p.BudgetFor(ProviderPacoteVicio) != 1000 ||
-		p.RecheckFor(ProviderPacoteVicio, 0) != 12*time.Hour || p.RecheckFor(ProviderSiteRastreio, 0) != 0 {
+	if p.Rate[provider.PacoteVicio] != 0.5 || p.Burst[provider.PacoteVicio] != 1 || p.BudgetFor(provider.PacoteVicio) != 1000 ||
+		p.RecheckFor(provider.PacoteVicio, 0) != 12*time.Hour || p.RecheckFor(provider.SiteRastreio, 0) != 0 {
 		t.Fatalf("set: rate %v burst %v budget %v recheck %v", p.Rate, p.Burst, p.Budget, p.Recheck)
 	}
 	for v, val := range map[string]string{

@@ -3,20 +3,9 @@ package config
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
-)
 
-// Provider limit defaults. Wonca and PacoteVício publish no rate (the
-// latter's is a cautious guess: its free plan is 1,000 requests a month);
-// 17TRACK allows 3 requests/s per key.
-const (
-	DefaultSiteRastreioRate  = 5.0
-	DefaultSiteRastreioBurst = 2
-	DefaultPacoteVicioRate   = 2.0
-	DefaultPacoteVicioBurst  = 2
-	DefaultTrack17Rate       = 3.0
-	DefaultTrack17Burst      = 1
+	"github.com/rastreio/rastreio/internal/provider"
 )
 
 // ProviderLimits are the per-provider cost and rate settings:
@@ -27,16 +16,15 @@ const (
 //	<NAME>_MONTHLY_BUDGET             billed units a month (requests for
 //	                                  siterastreio, pacotevicio and correios, registered
 //	                                  numbers for track17); 0 or unset: no budget
-//	SITERASTREIO_RATE_LIMIT/_BURST,   client-side request rate (req/s) and burst
-//	PACOTEVICIO_RATE_LIMIT/_BURST,
-//	TRACK17_RATE_LIMIT/_BURST
+//	<NAME>_RATE_LIMIT, <NAME>_RATE_BURST client-side request rate (req/s)
+//	                                  and burst; defaults in the provider table
 //
 // <NAME> is the provider's name upper-cased: SITERASTREIO, PACOTEVICIO,
 // TRACK17, CORREIOS.
 type ProviderLimits struct {
 	Recheck map[string]time.Duration // only providers with an override
 	Budget  map[string]int64         // only providers with a budget
-	Rate    map[string]float64       // siterastreio, pacotevicio, track17
+	Rate    map[string]float64       // every provider: its setting, else the table's default
 	Burst   map[string]int
 }
 
@@ -62,17 +50,16 @@ func LoadProviderLimits(getenv Getenv) (ProviderLimits, error) {
 		Rate:    map[string]float64{},
 		Burst:   map[string]int{},
 	}
-	for _, name := range KnownProviders {
-		up := strings.ToUpper(name)
-		v := "RASTREIO_RECHECK_INTERVAL_" + up
-		if l.env(v) != "" {
+	for _, spec := range provider.All() {
+		name := spec.Name
+		if v := spec.RecheckVar(); l.env(v) != "" {
 			d, err := l.duration(v, 0)
 			if err != nil {
 				return p, err
 			}
 			p.Recheck[name] = d
 		}
-		v = up + "_MONTHLY_BUDGET"
+		v := spec.BudgetVar()
 		if raw := l.env(v); raw != "" {
 			n, err := strconv.ParseInt(raw, 10, 64)
 			if err != nil || n < 0 {
@@ -82,25 +69,13 @@ func LoadProviderLimits(getenv Getenv) (ProviderLimits, error) {
 				p.Budget[name] = n
 			}
 		}
-	}
-	var err error
-	if p.Rate[ProviderSiteRastreio], err = l.positiveFloat("SITERASTREIO_RATE_LIMIT", DefaultSiteRastreioRate); err != nil {
-		return p, err
-	}
-	if p.Burst[ProviderSiteRastreio], err = l.positiveInt("SITERASTREIO_RATE_BURST", DefaultSiteRastreioBurst); err != nil {
-		return p, err
-	}
-	if p.Rate[ProviderPacoteVicio], err = l.positiveFloat("PACOTEVICIO_RATE_LIMIT", DefaultPacoteVicioRate); err != nil {
-		return p, err
-	}
-	if p.Burst[ProviderPacoteVicio], err = l.positiveInt("PACOTEVICIO_RATE_BURST", DefaultPacoteVicioBurst); err != nil {
-		return p, err
-	}
-	if p.Rate[ProviderTrack17], err = l.positiveFloat("TRACK17_RATE_LIMIT", DefaultTrack17Rate); err != nil {
-		return p, err
-	}
-	if p.Burst[ProviderTrack17], err = l.positiveInt("TRACK17_RATE_BURST", DefaultTrack17Burst); err != nil {
-		return p, err
+		var err error
+		if p.Rate[name], err = l.positiveFloat(spec.RateVar(), spec.DefaultRate); err != nil {
+			return p, err
+		}
+		if p.Burst[name], err = l.positiveInt(spec.BurstVar(), spec.DefaultBurst); err != nil {
+			return p, err
+		}
 	}
 	return p, nil
 }

@@ -3,6 +3,8 @@ package config
 import (
 	"testing"
 	"time"
+
+	"github.com/rastreio/rastreio/internal/provider"
 )
 
 func TestProviderLimitsDefaults(t *testing.T) {
@@ -13,11 +15,11 @@ func TestProviderLimitsDefaults(t *testing.T) {
 	if len(p.Recheck) != 0 || len(p.Budget) != 0 {
 		t.Fatalf("defaults carry overrides: %+v", p)
 	}
-	if p.RecheckFor(ProviderSiteRastreio, 7*time.Minute) != 7*time.Minute || p.BudgetFor(ProviderTrack17) != 0 {
+	if p.RecheckFor(provider.SiteRastreio, 7*time.Minute) != 7*time.Minute || p.BudgetFor(provider.Track17) != 0 {
 		t.Fatal("fallbacks")
 	}
-	if p.Rate[ProviderSiteRastreio] != DefaultSiteRastreioRate || p.Rate[ProviderTrack17] != 3 ||
-		p.Burst[ProviderSiteRastreio] != 2 || p.Burst[ProviderTrack17] != 1 {
+	if p.Rate[provider.SiteRastreio] != provider.Get(provider.SiteRastreio).DefaultRate || p.Rate[provider.Track17] != 3 ||
+		p.Burst[provider.SiteRastreio] != 2 || p.Burst[provider.Track17] != 1 {
 		t.Fatalf("rates %+v %+v", p.Rate, p.Burst)
 	}
 }
@@ -34,14 +36,14 @@ func TestProviderLimitsSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.RecheckFor(ProviderSiteRastreio, 0) != 6*time.Hour || p.RecheckFor(ProviderCorreios, time.Hour) != 0 ||
-		p.RecheckFor(ProviderTrack17, time.Hour) != time.Hour {
+	if p.RecheckFor(provider.SiteRastreio, 0) != 6*time.Hour || p.RecheckFor(provider.Correios, time.Hour) != 0 ||
+		p.RecheckFor(provider.Track17, time.Hour) != time.Hour {
 		t.Errorf("recheck %+v", p.Recheck)
 	}
-	if p.BudgetFor(ProviderSiteRastreio) != 1000 || p.BudgetFor(ProviderTrack17) != 0 {
+	if p.BudgetFor(provider.SiteRastreio) != 1000 || p.BudgetFor(provider.Track17) != 0 {
 		t.Errorf("budget %+v", p.Budget)
 	}
-	if p.Rate[ProviderTrack17] != 2.5 || p.Burst[ProviderSiteRastreio] != 4 {
+	if p.Rate[provider.Track17] != 2.5 || p.Burst[provider.SiteRastreio] != 4 {
 		t.Errorf("rate %+v burst %+v", p.Rate, p.Burst)
 	}
 }

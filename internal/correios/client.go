@@ -19,13 +19,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/provider"
 	"github.com/rastreio/rastreio/internal/providerhttp"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
 // ProviderName is the official API's name in RASTREIO_PROVIDERS, in the
 // tokens table and in provider_usage.
-const ProviderName = "correios"
+const ProviderName = provider.Correios
 
 // MaxBatch is the most codes one tracking request carries.
 const MaxBatch = 50
@@ -46,7 +47,7 @@ type Config struct {
 	User       string
 	AccessCode string
 	Postcard   string  // cartão de postagem; empty: token from /token/v1/autentica
-	Rate       float64 // CORREIOS_RATE_LIMIT, requests/s; the client paces at providerhttp.RatePacing of it
+	Rate       float64 // CORREIOS_RATE_LIMIT, requests/s, paced at providerhttp.RatePacing of it; 0: the provider table's
 	Burst      int     // CORREIOS_RATE_BURST; the client bursts at most half of it
 	HTTPClient *http.Client
 	Tokens     TokenStore // nil: the token lives in memory only
@@ -88,11 +89,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.User == "" || cfg.AccessCode == "" {
 		return nil, fmt.Errorf("correios: user and access code are required: %w", tracking.ErrAuth)
 	}
+	spec := provider.Get(ProviderName)
 	if cfg.Rate <= 0 {
-		cfg.Rate = 10
+		cfg.Rate = spec.DefaultRate
 	}
 	if cfg.Burst <= 0 {
-		cfg.Burst = 1
+		cfg.Burst = spec.DefaultBurst
 	}
 	c := &Client{
 		cfg:      cfg,

@@ -9,6 +9,7 @@ import (
 	"github.com/rastreio/rastreio/internal/correios/correiostest"
 	"github.com/rastreio/rastreio/internal/pacotevicio"
 	"github.com/rastreio/rastreio/internal/pacotevicio/pacoteviciotest"
+	"github.com/rastreio/rastreio/internal/provider"
 )
 
 // BenchmarkThroughput: 30 codes (one request each) from 4 workers against
@@ -16,13 +17,14 @@ import (
 // requests/s as a ratio to that bound; violations must be 0. Requests per
 // 1,000 codes a day: internal/tracking's BenchmarkCostPer1000Codes.
 func BenchmarkThroughput(b *testing.B) {
+	spec := provider.Get(provider.PacoteVicio)
 	const (
 		codes   = 30
 		workers = 4
 	)
 	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	for range b.N {
-		srv := pacoteviciotest.New(pacoteviciotest.Options{Rate: pacotevicio.DefaultRate, Burst: pacotevicio.DefaultBurst,
+		srv := pacoteviciotest.New(pacoteviciotest.Options{Rate: spec.DefaultRate, Burst: spec.DefaultBurst,
 			Lookup: func(code string) []byte { return correiostest.WebsiteObject(code, 5, start) }})
 		c, err := pacotevicio.New(pacotevicio.Config{BaseURL: srv.URL, APIKey: "k"})
 		if err != nil {
@@ -63,10 +65,10 @@ func BenchmarkThroughput(b *testing.B) {
 			b.Fatalf("%d requests for %d codes", st.Requests, codes)
 		}
 		rps := float64(st.Requests) / elapsed.Seconds()
-		ratio := rps / pacotevicio.DefaultRate
+		ratio := rps / spec.DefaultRate
 		b.ReportMetric(ratio, "ratio_to_bound")
 		b.ReportMetric(float64(st.Violations), "violations")
 		b.Logf("pacotevicio: %d codes (%d requests) in %v = %.2f req/s = %.2f of the bound (%.0f req/s); %d violations",
-			codes, st.Requests, elapsed.Round(time.Millisecond), rps, ratio, pacotevicio.DefaultRate, st.Violations)
+			codes, st.Requests, elapsed.Round(time.Millisecond), rps, ratio, spec.DefaultRate, st.Violations)
 	}
 }

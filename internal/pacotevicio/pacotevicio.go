@@ -19,23 +19,20 @@ import (
 	"time"
 
 	"github.com/rastreio/rastreio/internal/correios"
+	"github.com/rastreio/rastreio/internal/provider"
 	"github.com/rastreio/rastreio/internal/providerhttp"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
 // ProviderName is the provider's name in RASTREIO_PROVIDERS and in
 // provider_usage.
-const ProviderName = "pacotevicio"
+const ProviderName = provider.PacoteVicio
 
 // TrackPath is the Correios endpoint.
 const TrackPath = "/correios"
 
 // Defaults.
 const (
-	// DefaultRate is a guess on the safe side: PacoteVício publishes no
-	// per-second limit, and its free plan is 1,000 requests a month.
-	DefaultRate        = 2.0
-	DefaultBurst       = 2
 	DefaultMaxBatch    = 10 // codes per Track call (one request each)
 	DefaultConcurrency = 4  // requests in flight per Track call
 	// DefaultConfidence: "low" makes no retries upstream and answers
@@ -48,9 +45,9 @@ const (
 
 // Config configures a Client. Zero tuning fields take the defaults.
 type Config struct {
-	BaseURL    string // PACOTEVICIO_API_URL
-	APIKey     string // sent as X-RapidAPI-Key
-	Rate       float64
+	BaseURL    string  // PACOTEVICIO_API_URL
+	APIKey     string  // sent as X-RapidAPI-Key
+	Rate       float64 // requests/s; 0: the provider table's
 	Burst      int
 	Confidence string // confidence_level: low, medium or high
 	HTTPClient *http.Client
@@ -87,11 +84,12 @@ func New(cfg Config) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("pacotevicio: confidence level %q is not low, medium or high", cfg.Confidence)
 	}
+	spec := provider.Get(ProviderName)
 	if cfg.Rate <= 0 {
-		cfg.Rate = DefaultRate
+		cfg.Rate = spec.DefaultRate
 	}
 	if cfg.Burst <= 0 {
-		cfg.Burst = DefaultBurst
+		cfg.Burst = spec.DefaultBurst
 	}
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = DefaultMaxBatch

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rastreio/rastreio/internal/correios/correiostest"
+	"github.com/rastreio/rastreio/internal/provider"
 	"github.com/rastreio/rastreio/internal/siterastreio"
 	"github.com/rastreio/rastreio/internal/siterastreio/siterastreiotest"
 )
@@ -15,13 +16,14 @@ import (
 // a fake enforcing the client's default rate (5 req/s, burst 2). Figure:
 // requests/s as a ratio to that bound; violations must be 0.
 func BenchmarkThroughput(b *testing.B) {
+	spec := provider.Get(provider.SiteRastreio)
 	const (
 		codes   = 60
 		workers = 8
 	)
 	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	for range b.N {
-		srv := siterastreiotest.New(siterastreiotest.Options{Rate: siterastreio.DefaultRate, Burst: siterastreio.DefaultBurst,
+		srv := siterastreiotest.New(siterastreiotest.Options{Rate: spec.DefaultRate, Burst: spec.DefaultBurst,
 			Lookup: func(code string) []byte { return correiostest.WebsiteObject(code, 5, start) }})
 		c, err := siterastreio.New(siterastreio.Config{BaseURL: srv.URL, APIKey: "k"})
 		if err != nil {
@@ -61,10 +63,10 @@ func BenchmarkThroughput(b *testing.B) {
 			b.Fatal(failed)
 		}
 		rps := float64(st.Requests) / elapsed.Seconds()
-		ratio := rps / siterastreio.DefaultRate
+		ratio := rps / spec.DefaultRate
 		b.ReportMetric(ratio, "ratio_to_bound")
 		b.ReportMetric(float64(st.Violations), "violations")
 		b.Logf("siterastreio: %d codes (%d requests) in %v = %.2f req/s = %.2f of the bound (%.0f req/s); %d violations",
-			codes, st.Requests, elapsed.Round(time.Millisecond), rps, ratio, siterastreio.DefaultRate, st.Violations)
+			codes, st.Requests, elapsed.Round(time.Millisecond), rps, ratio, spec.DefaultRate, st.Violations)
 	}
 }

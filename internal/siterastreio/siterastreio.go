@@ -16,21 +16,20 @@ import (
 	"strings"
 
 	"github.com/rastreio/rastreio/internal/correios"
+	"github.com/rastreio/rastreio/internal/provider"
 	"github.com/rastreio/rastreio/internal/providerhttp"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
 // ProviderName is the provider's name in RASTREIO_PROVIDERS and in
 // provider_usage.
-const ProviderName = "siterastreio"
+const ProviderName = provider.SiteRastreio
 
 // TrackPath is the Connect-RPC method the client calls.
 const TrackPath = "/wonca.labs.v1.LabsService/Track"
 
 // Defaults.
 const (
-	DefaultRate        = 5.0 // requests/s; Wonca publishes no figure
-	DefaultBurst       = 2
 	DefaultMaxBatch    = 10 // codes per Track call (one request each)
 	DefaultConcurrency = 4  // requests in flight per Track call
 )
@@ -39,7 +38,7 @@ const (
 type Config struct {
 	BaseURL    string // SITERASTREIO_API_URL
 	APIKey     string
-	Rate       float64 // requests/s; paced at providerhttp.RatePacing of it
+	Rate       float64 // requests/s, paced at providerhttp.RatePacing of it; 0: the provider table's
 	Burst      int
 	HTTPClient *http.Client
 	Logger     *slog.Logger
@@ -68,11 +67,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.APIKey == "" {
 		return nil, fmt.Errorf("siterastreio: API key is required: %w", tracking.ErrAuth)
 	}
+	spec := provider.Get(ProviderName)
 	if cfg.Rate <= 0 {
-		cfg.Rate = DefaultRate
+		cfg.Rate = spec.DefaultRate
 	}
 	if cfg.Burst <= 0 {
-		cfg.Burst = DefaultBurst
+		cfg.Burst = spec.DefaultBurst
 	}
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = DefaultMaxBatch

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/provider"
 	"github.com/rastreio/rastreio/internal/track17"
 	"github.com/rastreio/rastreio/internal/track17/track17test"
 )
@@ -14,13 +15,14 @@ import (
 // workers against a fake enforcing 17TRACK's 3 req/s (burst 1). Figure:
 // numbers/s as a ratio to the bound 3 req/s × 40 numbers; violations 0.
 func BenchmarkThroughput(b *testing.B) {
+	spec := provider.Get(provider.Track17)
 	const (
 		numbers = 1000
 		workers = 8
 	)
 	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	for range b.N {
-		srv := track17test.New(track17test.Options{Rate: track17.DefaultRate, Burst: track17.DefaultBurst,
+		srv := track17test.New(track17test.Options{Rate: spec.DefaultRate, Burst: spec.DefaultBurst,
 			Lookup: func(string) []byte { return track17test.TrackInfo(5, start) }})
 		all := make([]string, numbers)
 		for i := range all {
@@ -61,7 +63,7 @@ func BenchmarkThroughput(b *testing.B) {
 			b.Fatal(failed)
 		}
 		nps := float64(numbers) / elapsed.Seconds()
-		bound := track17.DefaultRate * track17.MaxBatch
+		bound := spec.DefaultRate * track17.MaxBatch
 		ratio := nps / bound
 		b.ReportMetric(ratio, "ratio_to_bound")
 		b.ReportMetric(float64(st.Violations), "violations")

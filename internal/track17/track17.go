@@ -21,13 +21,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/provider"
 	"github.com/rastreio/rastreio/internal/providerhttp"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
 // ProviderName is the provider's name in RASTREIO_PROVIDERS and in
 // provider_usage.
-const ProviderName = "track17"
+const ProviderName = provider.Track17
 
 // CarrierCorreios is 17TRACK's carrier key for Correios (Brazil).
 const CarrierCorreios = 2151
@@ -51,8 +52,6 @@ const (
 	ErrCodeQuota         = -18019908
 	ErrCodeNoInfo        = -18019909
 	codeTooManyRequests  = 429
-	DefaultRate          = 3.0 // requests/s per key (17TRACK's published limit)
-	DefaultBurst         = 1
 	MaxBatch             = 40
 )
 
@@ -60,7 +59,7 @@ const (
 type Config struct {
 	BaseURL    string // TRACK17_API_URL
 	APIKey     string
-	Rate       float64
+	Rate       float64 // requests/s; 0: the provider table's
 	Burst      int
 	Carrier    int // default CarrierCorreios
 	HTTPClient *http.Client
@@ -87,11 +86,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.APIKey == "" {
 		return nil, fmt.Errorf("track17: API key is required: %w", tracking.ErrAuth)
 	}
+	spec := provider.Get(ProviderName)
 	if cfg.Rate <= 0 {
-		cfg.Rate = DefaultRate
+		cfg.Rate = spec.DefaultRate
 	}
 	if cfg.Burst <= 0 {
-		cfg.Burst = DefaultBurst
+		cfg.Burst = spec.DefaultBurst
 	}
 	if cfg.Carrier == 0 {
 		cfg.Carrier = CarrierCorreios

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rastreio/rastreio/internal/config"
 	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/pacotevicio"
+	"github.com/rastreio/rastreio/internal/provider"
 	"github.com/rastreio/rastreio/internal/siterastreio"
 	"github.com/rastreio/rastreio/internal/track17"
 	"github.com/rastreio/rastreio/internal/tracking"
@@ -33,28 +33,28 @@ func TestLiveProviders(t *testing.T) {
 	}
 	var ps []tracking.Provider
 	if k := os.Getenv("SITERASTREIO_API_KEY"); k != "" {
-		p, err := siterastreio.New(siterastreio.Config{BaseURL: env("SITERASTREIO_API_URL", config.DefaultSiteRastreioURL), APIKey: k})
+		p, err := siterastreio.New(siterastreio.Config{BaseURL: env("SITERASTREIO_API_URL", provider.Get(provider.SiteRastreio).DefaultURL), APIKey: k})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ps = append(ps, p)
 	}
 	if k := os.Getenv("PACOTEVICIO_API_KEY"); k != "" {
-		p, err := pacotevicio.New(pacotevicio.Config{BaseURL: env("PACOTEVICIO_API_URL", config.DefaultPacoteVicioURL), APIKey: k})
+		p, err := pacotevicio.New(pacotevicio.Config{BaseURL: env("PACOTEVICIO_API_URL", provider.Get(provider.PacoteVicio).DefaultURL), APIKey: k})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ps = append(ps, p)
 	}
 	if k := os.Getenv("TRACK17_API_KEY"); k != "" {
-		p, err := track17.New(track17.Config{BaseURL: env("TRACK17_API_URL", config.DefaultTrack17URL), APIKey: k})
+		p, err := track17.New(track17.Config{BaseURL: env("TRACK17_API_URL", provider.Get(provider.Track17).DefaultURL), APIKey: k})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ps = append(ps, p)
 	}
 	if u := os.Getenv("CORREIOS_USER"); u != "" {
-		p, err := correios.New(correios.Config{BaseURL: env("CORREIOS_API_URL", config.DefaultCorreiosURL), User: u,
+		p, err := correios.New(correios.Config{BaseURL: env("CORREIOS_API_URL", provider.Get(provider.Correios).DefaultURL), User: u,
 			AccessCode: os.Getenv("CORREIOS_ACCESS_CODE"), Postcard: os.Getenv("CORREIOS_POSTCARD"), Rate: 1, Burst: 1})
 		if err != nil {
 			t.Fatal(err)
