@@ -3,7 +3,6 @@ package track17_test
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -220,72 +219,6 @@ func TestLifecycleAgainstFake(t *testing.T) {
 	}
 }
 
-func TestFaultsAgainstFake(t *testing.T) {
-	tests := []struct {
-		f       track17test.Fault
-		twice   bool
-		wantErr error
-	}{
-		{track17test.Fault5xx, false, nil},
-		{track17test.FaultHang, false, nil},
-		{track17test.Fault429, false, nil},
-		{track17test.Fault5xx, true, tracking.ErrUnavailable},
-		{track17test.FaultGarbage, false, tracking.ErrUnavailable},
-	}
-	for _, tc := range tests {
-		t.Run(fmt.Sprint(tc.f, tc.twice), func(t *testing.T) {
-			srv := track17test.NewTB(t, track17test.Options{})
-			srv.Register("QQ850419295BR")
-			srv.SetTrackInfo("QQ850419295BR", fixture(t, "trackinfo-QQ850419295BR.json"))
-			c := newClient(t, srv.URL, func(cfg *track17.Config) { cfg.RequestTimeout = 200 * time.Millisecond })
-			srv.Fail(tc.f)
-			if tc.twice {
-				srv.Fail(tc.f)
-			}
-			got, err := c.Track(t.Context(), []string{"QQ850419295BR"})
-			if tc.wantErr != nil {
-				if !errors.Is(err, tc.wantErr) {
-					t.Fatalf("err = %v, want %v", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil || got["QQ850419295BR"].Status != tracking.Found {
-				t.Fatalf("%v %v", got, err)
-			}
-		})
-	}
-}
-
-func TestDeadGivesUpAndPacing(t *testing.T) {
-	srv := track17test.NewTB(t, track17test.Options{})
-	srv.FailAll(track17test.Fault5xx)
-	c := newClient(t, srv.URL, nil)
-	for i := 0; i < 10; i++ {
-		if _, err := c.Track(t.Context(), []string{"QQ850419295BR"}); !errors.Is(err, tracking.ErrUnavailable) {
-			t.Fatal(err)
-		}
-	}
-	if n := srv.Stats().Requests; n != 3 {
-		t.Errorf("%d requests to a dead 17TRACK, want 3", n)
-	}
-
-	paced := track17test.NewTB(t, track17test.Options{Rate: 30, Burst: 2})
-	pc := newClient(t, paced.URL, func(cfg *track17.Config) { cfg.Rate, cfg.Burst = 30, 2 })
-	start := time.Now()
-	for i := 0; i < 12; i++ {
-		if _, err := pc.Track(t.Context(), []string{"QQ850419295BR"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// 13 requests: one register after the first gettrackinfo, then 12 gettrackinfo.
-	if v := paced.Stats().Violations; v != 0 {
-		t.Errorf("%d violations", v)
-	}
-	if d := time.Since(start); d < 300*time.Millisecond {
-		t.Errorf("13 requests in %v, faster than 30/s", d)
-	}
-}
-
 func TestClassify(t *testing.T) {
 	tests := map[string]tracking.Kind{
 		"InfoReceived": tracking.KindLabel, "InTransit_PickedUp": tracking.KindPosted, "InTransit_Departure": tracking.KindTransit,
@@ -324,16 +257,10 @@ func TestClassifyEventTaxDueFromText(t *testing.T) {
 	}
 }
 
-func TestNewValidates(t *testing.T) {
-	if _, err := track17.New(track17.Config{BaseURL: "http://x"}); !errors.Is(err, tracking.ErrAuth) {
-		t.Error("no key accepted")
-	}
-	if _, err := track17.New(track17.Config{BaseURL: ":", APIKey: "k"}); err == nil {
-		t.Error("bad URL accepted")
-	}
+func TestMaxBatch(t *testing.T) {
 	c := newClient(t, "http://127.0.0.1:1", nil)
-	if c.Name() != "track17" || c.MaxBatch() != 40 {
-		t.Error("name/batch")
+	if c.MaxBatch() != 40 {
+		t.Error("batch")
 	}
 	if _, err := c.Track(t.Context(), make([]string, 41)); err == nil {
 		t.Error("41 numbers accepted")
