@@ -20,10 +20,11 @@ import (
 	"time"
 
 	"github.com/rastreio/rastreio/internal/config"
+	"github.com/rastreio/rastreio/internal/delivery"
+	"github.com/rastreio/rastreio/internal/pass"
 	"github.com/rastreio/rastreio/internal/service"
 	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/telegram"
-	"github.com/rastreio/rastreio/internal/tracker"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -110,7 +111,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return exitConfig
 	}
 	service.Status("pass running")
-	pass := tracker.New(st, provs.chain, tracker.TelegramSender(tg), tracker.Options{
+	p := pass.New(st, provs.chain, delivery.TelegramSender(tg), pass.Options{
 		PassMax:    cfg.PassMax,
 		Recheck:    cfg.RecheckInterval,
 		RecheckFor: provs.recheck(cfg, limits, spacing),
@@ -118,7 +119,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Logger:     log,
 		Progress:   func(st string) { service.Status("%s", st) },
 	})
-	sum, err := pass.Run(ctx)
+	sum, err := p.Run(ctx)
 
 	code := exitOK
 	why := "" // STATUS= after a rejected credential (exit 78)
@@ -128,7 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		log.Error("tracking provider rejected the credentials: fix "+authVars(err)+" and restart",
 			slog.Any("error", err))
 		code = exitConfig
-	case errors.Is(err, tracker.ErrTelegramAuth):
+	case errors.Is(err, delivery.ErrTelegramAuth):
 		log.Error("Telegram rejected the bot token: fix TELEGRAM_BOT_TOKEN and restart")
 		why = "configuration error: TELEGRAM_BOT_TOKEN rejected by Telegram (401)"
 		code = exitConfig

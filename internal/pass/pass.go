@@ -1,10 +1,11 @@
-// Package tracker runs one tracking pass: it expires what was tracked too
-// long, picks the due codes, asks the provider in batches, stores new
-// events and the notifications they cause in one transaction each
-// (store.SaveResults), and delivers the outbox to Telegram within the
-// platform's limits (sender.go). cmd/tracker wires it and logs the
-// Summary as the pass's last line.
-package tracker
+// Package pass runs one tracking pass: it expires what was tracked too
+// long, picks the due codes, asks the provider in batches (query.go),
+// stores new events and the notifications they cause in one transaction
+// each (store.SaveResults), and meanwhile has internal/delivery send the
+// outbox. Everything reads one injected clock, so a pass runs as well on
+// a virtual one. cmd/tracker wires it and logs the Summary as the pass's
+// last line.
+package pass
 
 import (
 	"context"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/clock"
+	"github.com/rastreio/rastreio/internal/delivery"
 	"github.com/rastreio/rastreio/internal/message"
 	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/tracking"
@@ -38,6 +41,8 @@ type Options struct {
 	RecheckFor map[string]time.Duration
 	// SendRate is Telegram sends per second overall (TELEGRAM_SEND_RATE).
 	SendRate float64
+	// Clock is the pass's one clock (default: the wall clock).
+	Clock clock.Clock
 	// Workers is how many provider batches may be asked at once; the
 	// provider's own limiter paces them.
 	Workers int
@@ -59,31 +64,21 @@ type Options struct {
 	Progress func(status string)
 }
 
-// Defaults.
+// Defaults (delivery's are in internal/delivery).
 const (
-	DefaultPassMax       = 2 * time.Minute
-	DefaultSendRate      = 25
-	DefaultWorkers       = 8
-	DefaultBatchSize     = 50
-	DefaultMaxFailures   = 3
-	DefaultChatInterval  = 1010 * time.Millisecond // 1 s (from the previous answer) plus a margin
-	DefaultGroupInterval = 3010 * time.Millisecond // 20 a minute, plus a margin
-	DefaultMaxAttempts   = 5
-	// MaxInFlight is the most messages being sent at once, which is also
-	// the most a crash can repeat.
-	MaxInFlight = 4
-	// TelegramMaxPerSecond is Telegram's overall limit.
-	TelegramMaxPerSecond = 30
+	DefaultPassMax     = 2 * time.Minute
+	DefaultWorkers     = 8
+	DefaultBatchSize   = 50
+	DefaultMaxFailures = 3
 )
 
 func (o *Options) defaults() {
 	if o.PassMax <= 0 {
 		o.PassMax = DefaultPassMax
 	}
-	if o.SendRate <= 0 {
-		o.SendRate = DefaultSendRate
+	if o.Clock == nil {
+		o.Clock = clock.Real
 	}
-	o.SendRate = min(o.SendRate, TelegramMaxPerSecond)
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
 	}
@@ -92,15 +87,6 @@ func (o *Options) defaults() {
 	}
 	if o.MaxFailures <= 0 {
 		o.MaxFailures = DefaultMaxFailures
-	}
-	if o.ChatInterval <= 0 {
-		o.ChatInterval = DefaultChatInterval
-	}
-	if o.GroupInterval <= 0 {
-		o.GroupInterval = DefaultGroupInterval
-	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = DefaultMaxAttempts
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -111,7 +97,7 @@ func (o *Options) defaults() {
 const progressEvery = 5 * time.Second
 
 // ErrTelegramAuth means Telegram rejected the bot token (401).
-var ErrTelegramAuth = errors.New("tracker: telegram rejected the bot token")
+var ErrTelegramAuth = delivery.ErrTelegramAuth
 
 // Summary is what a pass did, for the log line and systemd's STATUS=.
 type Summary struct {
@@ -179,16 +165,16 @@ func (s Summary) Status() string {
 type Pass struct {
 	store    *store.Store
 	provider Provider
-	tg       Sender
+	tg       delivery.Sender
 	opt      Options
 	log      *slog.Logger
-	now      func() time.Time
+	clock    clock.Clock
 }
 
 // New prepares a pass.
-func New(st *store.Store, p Provider, tg Sender, opt Options) *Pass {
+func New(st *store.Store, p Provider, tg delivery.Sender, opt Options) *Pass {
 	opt.defaults()
-	return &Pass{store: st, provider: p, tg: tg, opt: opt, log: opt.Logger, now: time.Now}
+	return &Pass{store: st, provider: p, tg: tg, opt: opt, log: opt.Logger, clock: opt.Clock}
 }
 
 // Render turns a stored notice into its Telegram HTML message.
@@ -218,245 +204,77 @@ func Render(n store.Notice) string {
 // database failed) or when credentials were rejected (wrapping
 // tracking.ErrAuth or ErrTelegramAuth); the Summary is filled either way.
 func (p *Pass) Run(ctx context.Context) (Summary, error) {
-	start := p.now()
+	start := p.clock.Now()
 	deadline := start.Add(p.opt.PassMax)
 	// Leave part of the bound to deliver what the queries produced.
 	queryDeadline := deadline.Add(-min(p.opt.PassMax/4, 30*time.Second))
 	db := context.WithoutCancel(ctx) // commits finish even after SIGTERM
 
 	var sum Summary
-	finish := func(err error) (Summary, error) {
-		if n, lerr := p.store.OutboxLen(db); lerr == nil {
-			sum.Left = n
-		}
-		sum.Duration = p.now().Sub(start)
-		return sum, err
+	due, err := p.begin(db, &sum)
+	if err == nil {
+		err = p.queryAndDeliver(ctx, db, due, queryDeadline, deadline, &sum)
 	}
-	pass, err := p.store.BeginPass(db)
+	if n, lerr := p.store.OutboxLen(db); lerr == nil {
+		sum.Left = n
+	}
+	sum.Duration = p.clock.Now().Sub(start)
+	return sum, err
+}
+
+// begin counts the pass, expires what was tracked too long, queues what
+// chats that lag behind are owed, and lists the due codes.
+func (p *Pass) begin(ctx context.Context, sum *Summary) ([]store.Due, error) {
+	pass, err := p.store.BeginPass(ctx)
 	if err != nil {
-		return finish(fmt.Errorf("tracker: %w", err))
+		return nil, fmt.Errorf("pass: %w", err)
 	}
 	sum.Pass = pass
-	exp, queued, err := p.store.ExpireParcels(db, Render)
+	exp, queued, err := p.store.ExpireParcels(ctx, Render)
 	if err != nil {
-		return finish(fmt.Errorf("tracker: %w", err))
+		return nil, fmt.Errorf("pass: %w", err)
 	}
 	sum.Expired, sum.Queued = exp, queued
-	caught, err := p.store.CatchUp(db, Render)
+	caught, err := p.store.CatchUp(ctx, Render)
 	if err != nil {
-		return finish(fmt.Errorf("tracker: %w", err))
+		return nil, fmt.Errorf("pass: %w", err)
 	}
 	sum.Queued += caught
-	due, err := p.store.DueParcels(db, pass, p.opt.Recheck, p.opt.RecheckFor)
+	due, err := p.store.DueParcels(ctx, pass, p.opt.Recheck, p.opt.RecheckFor)
 	if err != nil {
-		return finish(fmt.Errorf("tracker: %w", err))
+		return nil, fmt.Errorf("pass: %w", err)
 	}
 	sum.Due = len(due)
+	return due, nil
+}
 
-	// Deliver while querying: the sender drains the outbox (including what
-	// an earlier pass left) and is woken up by every commit.
-	snd := newSender(p.store, p.tg, p.opt, p.log)
+// queryAndDeliver asks for the due codes while delivery drains the
+// outbox (including what an earlier pass left), woken by every commit.
+func (p *Pass) queryAndDeliver(ctx, db context.Context, due []store.Due, queryDeadline, deadline time.Time, sum *Summary) error {
+	dl := delivery.New(p.store, p.tg, delivery.Options{
+		SendRate: p.opt.SendRate, ChatInterval: p.opt.ChatInterval, GroupInterval: p.opt.GroupInterval,
+		MaxAttempts: p.opt.MaxAttempts, Logger: p.log, Clock: p.clock,
+	})
+	// The queries take no time on a virtual clock: hold it before
+	// delivery starts waiting on it.
+	release := p.clock.Hold()
 	queryDone := make(chan struct{})
 	var wg sync.WaitGroup
+	var stats delivery.Stats
 	var sendErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		sendErr = snd.run(ctx, deadline, queryDone)
-	}()
+	wg.Go(func() { stats, sendErr = dl.Run(ctx, deadline, queryDone) })
 
-	qstart := p.now()
-	qerr := p.query(ctx, db, pass, due, queryDeadline, &sum, snd.wake)
-	sum.QueryTime = p.now().Sub(qstart)
+	q := &query{Pass: p, db: db, sum: sum, wake: dl.Wake}
+	qstart := p.clock.Now()
+	qerr := q.run(ctx, due, queryDeadline)
+	sum.QueryTime = p.clock.Now().Sub(qstart)
+	release()
 	close(queryDone)
 	wg.Wait()
-	sum.Sent, sum.Failed, sum.Retried429 = snd.sent, snd.failed, snd.retried
-	sum.PausedChats, sum.MigratedChats = snd.paused, snd.migrated
+	sum.Sent, sum.Failed, sum.Retried429 = stats.Sent, stats.Failed, stats.Retried429
+	sum.PausedChats, sum.MigratedChats = stats.PausedChats, stats.MigratedChats
 	if ctx.Err() != nil && sum.Stopped == "" {
 		sum.Stopped = "signal"
 	}
-	return finish(errors.Join(qerr, sendErr))
-}
-
-// batch is a group of due codes asked in one provider call.
-type batch []tracking.Request
-
-// batches splits due into calls of at most max codes, keeping codes
-// pinned to one provider together so each call goes to few providers.
-func batches(due []store.Due, max int) []batch {
-	var out []batch
-	open := map[string]int{} // provider pin → index in out of its open batch
-	for _, d := range due {
-		i, ok := open[d.Provider]
-		if !ok || len(out[i]) >= max {
-			out = append(out, make(batch, 0, max))
-			i = len(out) - 1
-			open[d.Provider] = i
-		}
-		out[i] = append(out[i], tracking.Request{Code: d.Code, Pinned: d.Provider})
-	}
-	return out
-}
-
-type answer struct {
-	codes batch
-	res   map[string]tracking.Result
-	err   error
-}
-
-// query asks the provider for due codes with Workers calls at once and
-// saves each answer as it arrives (answers that pile up while a save runs
-// are saved together). It stops early on SIGTERM, at queryDeadline, on
-// rejected credentials or quota, and after MaxFailures failed calls in a
-// row; codes not answered stay due for the next pass.
-func (p *Pass) query(ctx, db context.Context, pass int64, due []store.Due, queryDeadline time.Time, sum *Summary, wake func()) error {
-	if len(due) == 0 {
-		return nil
-	}
-	qctx, cancel := context.WithDeadline(ctx, queryDeadline)
-	defer cancel()
-	max := p.opt.BatchSize
-	jobs := make(chan batch)
-	answers := make(chan answer, p.opt.Workers)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // dispatcher
-		defer wg.Done()
-		defer close(jobs)
-		for _, b := range batches(due, max) {
-			select {
-			case jobs <- b:
-			case <-qctx.Done():
-				return
-			}
-		}
-	}()
-	var workers sync.WaitGroup
-	for range p.opt.Workers {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
-			for b := range jobs {
-				if qctx.Err() != nil {
-					continue
-				}
-				res, err := p.provider.Track(qctx, b)
-				answers <- answer{codes: b, res: res, err: err}
-			}
-		}()
-	}
-	go func() {
-		workers.Wait()
-		close(answers)
-	}()
-
-	var fatal error
-	failures := 0
-	stop := func(reason string, err error) {
-		if sum.Stopped == "" {
-			sum.Stopped = reason
-		}
-		if err != nil && fatal == nil {
-			fatal = err
-		}
-		cancel()
-	}
-	var pending []store.Checked
-	handle := func(a answer) {
-		answered := 0
-		for _, rq := range a.codes {
-			r, ok := a.res[rq.Code]
-			if !ok {
-				continue // no answer for it this time: stays due
-			}
-			answered++
-			pending = append(pending, store.Checked{Code: rq.Code, Result: r})
-		}
-		if a.err != nil && qctx.Err() != nil && answered == 0 {
-			return // our own cancel, not the provider's fault
-		}
-		sum.Requests++
-		if a.err == nil {
-			failures = 0
-			return
-		}
-		sum.ProviderErrors++
-		switch {
-		case errors.Is(a.err, tracking.ErrAuth):
-			// Returned to cmd/tracker, which logs it and exits 78.
-			stop("credentials rejected", fmt.Errorf("tracker: %w", a.err))
-		case errors.Is(a.err, tracking.ErrQuota) && answered == 0:
-			p.log.Warn("provider quota exhausted", slog.Any("error", a.err))
-			stop("quota exhausted", nil)
-		case answered > 0:
-			// Part of the call went through (another provider of the chain
-			// answered): not a dead provider.
-			failures = 0
-			p.log.Log(ctx, warnFirst(sum.ProviderErrors), "provider call failed in part",
-				slog.Int("codes", len(a.codes)), slog.Int("answered", answered), slog.Any("error", a.err))
-		default:
-			failures++
-			p.log.Log(ctx, warnFirst(sum.ProviderErrors), "provider call failed",
-				slog.Int("codes", len(a.codes)), slog.Int("in_a_row", failures), slog.Any("error", a.err))
-			if failures >= p.opt.MaxFailures {
-				stop("provider failing", nil)
-			}
-		}
-	}
-	var saveErr error
-	lastProgress := time.Now()
-	for a := range answers {
-		handle(a)
-	drain: // save what piled up in one transaction
-		for {
-			select {
-			case more, ok := <-answers:
-				if !ok {
-					break drain
-				}
-				handle(more)
-			default:
-				break drain
-			}
-		}
-		if len(pending) == 0 || saveErr != nil {
-			pending = pending[:0]
-			continue
-		}
-		st, err := p.store.SaveResults(db, pass, pending, Render)
-		if err != nil {
-			saveErr = fmt.Errorf("tracker: %w", err)
-			stop("database error", saveErr)
-			pending = pending[:0]
-			continue
-		}
-		sum.Checked += len(pending)
-		sum.Found += st.Found
-		sum.NotFound += st.NotFound
-		sum.Invalid += st.Invalid
-		sum.NewEvents += st.NewEvents
-		sum.Queued += st.Queued
-		pending = pending[:0]
-		if st.Queued > 0 {
-			wake()
-		}
-		if p.opt.Progress != nil && time.Since(lastProgress) >= progressEvery {
-			lastProgress = time.Now()
-			p.opt.Progress(fmt.Sprintf("pass %d: %d of %d due codes checked, %d new events", pass, sum.Checked, len(due), sum.NewEvents))
-		}
-	}
-	wg.Wait()
-	if sum.Stopped == "" && qctx.Err() != nil && ctx.Err() == nil {
-		sum.Stopped = "time bound"
-	}
-	return fatal
-}
-
-// warnFirst is Warn for a pass's first few provider errors, then Debug, so
-// a flaky provider does not flood the journal (the summary counts them).
-func warnFirst(n int) slog.Level {
-	if n <= 5 {
-		return slog.LevelWarn
-	}
-	return slog.LevelDebug
+	return errors.Join(qerr, sendErr)
 }
