@@ -110,15 +110,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		service.Status("configuration error: Telegram client: %s", telegram.Redact(err.Error(), cfg.Token.Reveal()))
 		return exitConfig
 	}
+	budgets := provs.defaultBudgets(limits)
+	if budgets != "" {
+		log.Info("budget on by default: the free tier; set <NAME>_MONTHLY_BUDGET=unlimited to lift it",
+			slog.String("budgets", budgets))
+	}
 	service.Status("pass running")
-	p := pass.New(st, provs.chain, delivery.TelegramSender(tg), pass.Options{
+	opt := pass.Options{
 		PassMax:    cfg.PassMax,
 		Recheck:    cfg.RecheckInterval,
 		RecheckFor: provs.recheck(cfg, limits, spacing),
 		SendRate:   cfg.SendRate,
 		Logger:     log,
 		Progress:   func(st string) { service.Status("%s", st) },
-	})
+	}
+	if !cfg.RecheckSet {
+		opt.Adaptive = true
+		opt.Allowance = provs.allowance(time.Now())
+		opt.FirstProvider = cfg.Providers[0]
+		st.SetSchedule(schedulePolicy(limits).Next)
+	}
+	p := pass.New(st, provs.chain, delivery.TelegramSender(tg), opt)
 	sum, err := p.Run(ctx)
 
 	code := exitOK
@@ -141,7 +153,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	attrs := append(sum.Attrs(), usage, slog.String("version", version))
 	// The summary is the pass's last log line.
 	log.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "pass done", attrs...)
-	service.Status("%s; usage %s", sum.Status(), usage.Value.String())
+	status := fmt.Sprintf("%s; usage %s", sum.Status(), usage.Value.String())
+	if budgets != "" {
+		status += "; default budgets " + budgets
+	}
+	service.Status("%s", status)
 	if why != "" {
 		service.Status("%s", why)
 	}

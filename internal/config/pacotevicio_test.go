@@ -70,7 +70,7 @@ func TestPacoteVicioLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Rate[ProviderPacoteVicio] != 2 || p.Burst[ProviderPacoteVicio] != 2 || p.BudgetFor(ProviderPacoteVicio) != 0 ||
+	if p.Rate[ProviderPacoteVicio] != 2 || p.Burst[ProviderPacoteVicio] != 2 || p.BudgetFor(ProviderPacoteVicio) != 1000 ||
 		p.RecheckFor(ProviderPacoteVicio, time.Minute) != time.Minute {
 		t.Fatalf("defaults: rate %v burst %v", p.Rate, p.Burst)
 	}

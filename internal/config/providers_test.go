@@ -10,8 +10,17 @@ func TestProviderLimitsDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Recheck) != 0 || len(p.Budget) != 0 {
+	if len(p.Recheck) != 0 {
 		t.Fatalf("defaults carry overrides: %+v", p)
+	}
+	// Budgets are on by default: a per-request provider's free tier.
+	for _, name := range []string{ProviderSiteRastreio, ProviderPacoteVicio} {
+		if p.BudgetFor(name) != 1000 || !p.DefaultBudget[name] {
+			t.Fatalf("%s budget %d (default %v), want its free tier 1000 by default", name, p.BudgetFor(name), p.DefaultBudget[name])
+		}
+	}
+	if p.BudgetFor(ProviderCorreios) != 0 || p.DefaultBudget[ProviderTrack17] {
+		t.Fatalf("budgets %+v: correios and track17 have none by default", p.Budget)
 	}
 	if p.RecheckFor(ProviderSiteRastreio, 7*time.Minute) != 7*time.Minute || p.BudgetFor(ProviderTrack17) != 0 {
 		t.Fatal("fallbacks")
@@ -28,6 +37,7 @@ func TestProviderLimitsSet(t *testing.T) {
 		"RASTREIO_RECHECK_INTERVAL_CORREIOS", "0",
 		"SITERASTREIO_MONTHLY_BUDGET", "1000",
 		"TRACK17_MONTHLY_BUDGET", "0",
+		"PACOTEVICIO_MONTHLY_BUDGET", "unlimited",
 		"TRACK17_RATE_LIMIT", "2.5",
 		"SITERASTREIO_RATE_BURST", "4",
 	))
@@ -38,8 +48,9 @@ func TestProviderLimitsSet(t *testing.T) {
 		p.RecheckFor(ProviderTrack17, time.Hour) != time.Hour {
 		t.Errorf("recheck %+v", p.Recheck)
 	}
-	if p.BudgetFor(ProviderSiteRastreio) != 1000 || p.BudgetFor(ProviderTrack17) != 0 {
-		t.Errorf("budget %+v", p.Budget)
+	if p.BudgetFor(ProviderSiteRastreio) != 1000 || p.BudgetFor(ProviderTrack17) != 0 ||
+		p.BudgetFor(ProviderPacoteVicio) != 0 || len(p.DefaultBudget) != 0 {
+		t.Errorf("budget %+v default %+v", p.Budget, p.DefaultBudget)
 	}
 	if p.Rate[ProviderTrack17] != 2.5 || p.Burst[ProviderSiteRastreio] != 4 {
 		t.Errorf("rate %+v burst %+v", p.Rate, p.Burst)

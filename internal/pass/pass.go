@@ -12,12 +12,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/rastreio/rastreio/internal/clock"
 	"github.com/rastreio/rastreio/internal/delivery"
 	"github.com/rastreio/rastreio/internal/message"
+	"github.com/rastreio/rastreio/internal/schedule"
 	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
@@ -39,6 +42,17 @@ type Options struct {
 	// RecheckFor overrides Recheck for codes pinned to a provider (its
 	// own setting, stretched when its monthly budget runs short).
 	RecheckFor map[string]time.Duration
+	// Adaptive: choose due codes by their stored next due time (the
+	// schedule, RASTREIO_RECHECK_INTERVAL unset) instead of Recheck and
+	// the pass counter.
+	Adaptive bool
+	// Allowance is, per provider with a budget, how many billed checks
+	// this pass may spend (tracking.Usage.Allowance); codes not pinned to
+	// a provider count against FirstProvider. Due codes beyond it wait,
+	// the likeliest to move going first, and the summary says checks are
+	// slowed.
+	Allowance     map[string]int64
+	FirstProvider string
 	// SendRate is Telegram sends per second overall (TELEGRAM_SEND_RATE).
 	SendRate float64
 	// Clock is the pass's one clock (default: the wall clock).
@@ -93,6 +107,57 @@ func (o *Options) defaults() {
 	}
 }
 
+// MaxDue bounds the due codes one adaptive pass takes (the most overdue):
+// more than a pass can ask within its bound at any provider's rate.
+const MaxDue = 20000
+
+// withinBudget keeps, for each provider with an allowance, at most that
+// many of its due codes, the likeliest to bring news a person acts on
+// first (then the most overdue), and names the providers it held back.
+func (p *Pass) withinBudget(due []store.Due) ([]store.Due, []string) {
+	if len(p.opt.Allowance) == 0 {
+		return due, nil
+	}
+	byProvider := map[string][]store.Due{}
+	var kept []store.Due
+	for _, d := range due {
+		prov := d.Provider
+		if prov == "" {
+			prov = p.opt.FirstProvider
+		}
+		if _, ok := p.opt.Allowance[prov]; !ok {
+			kept = append(kept, d)
+			continue
+		}
+		byProvider[prov] = append(byProvider[prov], d)
+	}
+	var slowed []string
+	for prov, ds := range byProvider {
+		allowed := int(max(p.opt.Allowance[prov], 0))
+		if len(ds) > allowed {
+			sort.SliceStable(ds, func(i, j int) bool {
+				return schedule.Priority(ds[i].State, tracking.Kind(ds[i].Kind)) > schedule.Priority(ds[j].State, tracking.Kind(ds[j].Kind))
+			})
+			ds = ds[:allowed]
+			slowed = append(slowed, prov)
+		}
+		kept = append(kept, ds...)
+	}
+	// Back to the order they came in: the most overdue first.
+	keep := make(map[string]bool, len(kept))
+	for _, d := range kept {
+		keep[d.Code] = true
+	}
+	out := due[:0:0]
+	for _, d := range due {
+		if keep[d.Code] {
+			out = append(out, d)
+		}
+	}
+	sort.Strings(slowed)
+	return out, slowed
+}
+
 // progressEvery spaces Progress calls.
 const progressEvery = 5 * time.Second
 
@@ -113,6 +178,7 @@ type Summary struct {
 	Requests       int // provider calls made
 	ProviderErrors int // provider calls that failed
 	Stopped        string
+	Slowed         []string      // providers whose budget held checks back
 	QueryTime      time.Duration // time spent querying providers
 	Sent           int           // messages Telegram accepted
 	Failed         int           // sends that failed (retried next pass or given up)
@@ -148,6 +214,9 @@ func (s Summary) Attrs() []slog.Attr {
 	if s.Stopped != "" {
 		a = append(a, slog.String("stopped", s.Stopped))
 	}
+	if len(s.Slowed) > 0 {
+		a = append(a, slog.String("slowed", strings.Join(s.Slowed, ",")))
+	}
 	return append(a, slog.Duration("duration", s.Duration.Round(time.Millisecond)))
 }
 
@@ -157,6 +226,9 @@ func (s Summary) Status() string {
 		s.Pass, s.Due, s.Checked, s.NewEvents, s.Sent, s.Left, s.ProviderErrors, s.Duration.Round(time.Second))
 	if s.Stopped != "" {
 		st += ", stopped: " + s.Stopped
+	}
+	if len(s.Slowed) > 0 {
+		st += ", checks slowed by the budget of " + strings.Join(s.Slowed, ", ")
 	}
 	return st
 }
@@ -240,10 +312,16 @@ func (p *Pass) begin(ctx context.Context, sum *Summary) ([]store.Due, error) {
 		return nil, fmt.Errorf("pass: %w", err)
 	}
 	sum.Queued += caught
-	due, err := p.store.DueParcels(ctx, pass, p.opt.Recheck, p.opt.RecheckFor)
+	var due []store.Due
+	if p.opt.Adaptive {
+		due, err = p.store.DueAt(ctx, p.clock.Now(), MaxDue)
+	} else {
+		due, err = p.store.DueParcels(ctx, pass, p.opt.Recheck, p.opt.RecheckFor)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pass: %w", err)
 	}
+	due, sum.Slowed = p.withinBudget(due)
 	sum.Due = len(due)
 	return due, nil
 }

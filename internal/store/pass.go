@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rastreio/rastreio/internal/schedule"
 )
 
 // A tracker pass, step by step, each in its own file:
@@ -23,10 +25,10 @@ import (
 
 // Parcel states (parcels.state; see migrations/001_init.sql).
 const (
-	stateNew      = "new"
-	stateNotFound = "notfound"
-	stateActive   = "active"
-	stateFinal    = "final"
+	stateNew      = schedule.StateNew
+	stateNotFound = schedule.StateNotFound
+	stateActive   = schedule.StateActive
+	stateFinal    = schedule.StateFinal
 	stateInvalid  = "invalid"
 	// stateExpired is no longer written (expiry deletes the row); a code
 	// added again over such a row of an older version starts anew.
@@ -114,6 +116,51 @@ type Due struct {
 	Code     string
 	State    string
 	Provider string // the provider that first found it ("" if none yet)
+	Kind     string // its newest event's kind ("" if none yet)
+}
+
+// DueAt lists, for the adaptive schedule, the parcels due at now (next_due
+// reached), most overdue first, at most limit: every parcel not expired or
+// invalid that at least one chat not paused tracks.
+func (s *Store) DueAt(ctx context.Context, now time.Time, limit int) ([]Due, error) {
+	rows, err := s.db.QueryContext(ctx, `
+SELECT p.code, p.state, p.provider, p.last_kind FROM parcels p INDEXED BY parcels_next_due
+WHERE p.next_due <= ?
+  AND p.state IN `+sqlStates(stateNew, stateNotFound, stateActive, stateFinal)+`
+  AND EXISTS (SELECT 1 FROM tracked t JOIN chats c ON c.id = t.chat_id
+              WHERE t.code = p.code AND c.paused_at IS NULL)
+ORDER BY p.next_due, p.code
+LIMIT ?`, now.Unix(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: due parcels: %w", err)
+	}
+	defer rows.Close()
+	var due []Due
+	for rows.Next() {
+		var d Due
+		if err := rows.Scan(&d.Code, &d.State, &d.Provider, &d.Kind); err != nil {
+			return nil, fmt.Errorf("store: due parcels: %w", err)
+		}
+		due = append(due, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: due parcels: %w", err)
+	}
+	return due, nil
+}
+
+// NextDue returns the earliest next_due among the parcels an active chat
+// tracks (zero when none), for the bot's "first status by …" promise.
+func (s *Store) NextDue(ctx context.Context, code string) (time.Time, error) {
+	var at int64
+	err := s.db.QueryRowContext(ctx, "SELECT next_due FROM parcels WHERE code = ?", code).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) || at == 0 {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: next due: %w", err)
+	}
+	return time.Unix(at, 0), nil
 }
 
 // DueParcels lists the parcels to check in pass: every parcel not expired

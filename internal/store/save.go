@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
+	"github.com/rastreio/rastreio/internal/schedule"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -76,6 +78,7 @@ func (s *Store) SaveResults(ctx context.Context, pass int64, results []Checked, 
 			return err
 		}
 		defer w.close()
+		w.schedule = s.schedule
 		total = SaveStats{}
 		for _, c := range results {
 			st, err := w.save(ctx, pass, c)
@@ -94,14 +97,15 @@ func (s *Store) SaveResults(ctx context.Context, pass int64, results []Checked, 
 
 // saver holds the statements of one SaveResults/CatchUp transaction.
 type saver struct {
-	now    int64
-	render RenderFunc
-	stmts  []*sql.Stmt
+	now      int64
+	render   RenderFunc
+	schedule ScheduleFunc // nil: next_due stays 0 (every pass)
+	stmts    []*sql.Stmt
 
 	selParcel, updParcel, insEvent, selTracked, selAfter, selNewest, insOutbox, updMark *sql.Stmt
 }
 
-const parcelCols = "state, provider, last_kind, last_status, last_event_at, found_at, final_at, checked_at, checked_by, next_pass, misses, last_event_id, created_at"
+const parcelCols = "state, provider, last_kind, last_status, last_event_at, found_at, final_at, checked_at, checked_by, next_pass, misses, last_event_id, created_at, next_due"
 
 func newSaver(ctx context.Context, tx *sql.Tx, now int64, render RenderFunc) (*saver, error) {
 	w := &saver{now: now, render: render}
@@ -111,7 +115,7 @@ func newSaver(ctx context.Context, tx *sql.Tx, now int64, render RenderFunc) (*s
 	}{
 		{&w.selParcel, "SELECT " + parcelCols + " FROM parcels WHERE code = ?"},
 		{&w.updParcel, `UPDATE parcels SET state = ?, provider = ?, last_kind = ?, last_status = ?, last_event_at = ?,
-			found_at = ?, final_at = ?, checked_at = ?, checked_by = ?, next_pass = ?, misses = ?, last_event_id = ? WHERE code = ?`},
+			found_at = ?, final_at = ?, checked_at = ?, checked_by = ?, next_pass = ?, misses = ?, last_event_id = ?, next_due = ? WHERE code = ?`},
 		{&w.insEvent, evInsertSQL},
 		{&w.selTracked, `SELECT t.chat_id, t.description, t.notified_event_id FROM tracked t JOIN chats c ON c.id = t.chat_id
 			WHERE t.code = ? AND c.paused_at IS NULL ORDER BY t.chat_id`},
@@ -147,12 +151,13 @@ type parcelRow struct {
 	checkedBy                     string
 	nextPass, misses, lastEventID int64
 	createdAt                     int64
+	nextDue                       int64 // unix seconds (0: next pass)
 }
 
 func (w *saver) load(ctx context.Context, code string) (*parcelRow, error) {
 	p := &parcelRow{code: code}
 	err := w.selParcel.QueryRowContext(ctx, code).Scan(&p.state, &p.provider, &p.lastKind, &p.lastStatus,
-		&p.lastEventAt, &p.foundAt, &p.finalAt, &p.checkedAt, &p.checkedBy, &p.nextPass, &p.misses, &p.lastEventID, &p.createdAt)
+		&p.lastEventAt, &p.foundAt, &p.finalAt, &p.checkedAt, &p.checkedBy, &p.nextPass, &p.misses, &p.lastEventID, &p.createdAt, &p.nextDue)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil // removed meanwhile (the last chat deleted it)
 	}
@@ -161,8 +166,37 @@ func (w *saver) load(ctx context.Context, code string) (*parcelRow, error) {
 
 func (w *saver) store(ctx context.Context, p *parcelRow) error {
 	_, err := w.updParcel.ExecContext(ctx, p.state, p.provider, p.lastKind, p.lastStatus, p.lastEventAt,
-		p.foundAt, p.finalAt, p.checkedAt, p.checkedBy, p.nextPass, p.misses, p.lastEventID, p.code)
+		p.foundAt, p.finalAt, p.checkedAt, p.checkedBy, p.nextPass, p.misses, p.lastEventID, p.nextDue, p.code)
 	return err
+}
+
+// ScheduleFunc returns when a code with facts f, answered at now, is
+// next due (internal/schedule.Next with the operator's policy).
+type ScheduleFunc func(f schedule.Facts, now time.Time) time.Time
+
+// SetSchedule makes SaveResults store each answered code's next due time
+// (the adaptive schedule). Without one, next_due stays 0 and the pass
+// counter alone spaces checks (RASTREIO_RECHECK_INTERVAL set).
+func (s *Store) SetSchedule(f ScheduleFunc) { s.schedule = f }
+
+// reschedule sets p.nextDue from the schedule.
+func (w *saver) reschedule(p *parcelRow) {
+	if w.schedule == nil {
+		p.nextDue = 0
+		return
+	}
+	f := schedule.Facts{State: p.state, Kind: tracking.Kind(p.lastKind), Provider: p.provider,
+		Misses: int(p.misses), Since: time.Unix(p.createdAt, 0)}
+	if p.lastEventAt.Valid {
+		f.LastMoved = time.Unix(p.lastEventAt.Int64, 0)
+	}
+	switch {
+	case p.state == stateFinal && p.finalAt.Valid:
+		f.Since = time.Unix(p.finalAt.Int64, 0)
+	case p.state == stateActive && p.foundAt.Valid:
+		f.Since = time.Unix(p.foundAt.Int64, 0)
+	}
+	p.nextDue = w.schedule(f, time.Unix(w.now, 0)).Unix()
 }
 
 // backoffPasses is the spacing, in passes, after the n-th consecutive miss
@@ -217,6 +251,7 @@ func (w *saver) save(ctx context.Context, pass int64, c Checked) (SaveStats, err
 	case stateFinal:
 		p.nextPass = pass + backoffPasses(p.misses+1)
 	}
+	w.reschedule(p)
 	return st, w.store(ctx, p)
 }
 
@@ -268,6 +303,7 @@ func (w *saver) saveFound(ctx context.Context, pass int64, p *parcelRow, r track
 		p.finalAt = sql.NullInt64{}
 		p.nextPass = pass + 1
 	}
+	w.reschedule(p)
 	if err := w.store(ctx, p); err != nil {
 		return st, err
 	}
