@@ -107,9 +107,11 @@ func (o *Options) defaults() {
 	}
 }
 
-// MaxDue bounds the due codes one adaptive pass takes (the most overdue):
-// more than a pass can ask within its bound at any provider's rate.
-const MaxDue = 20000
+// MaxDue bounds the due codes one adaptive pass takes, the most overdue
+// first: more than a per-request provider can answer within a pass's
+// bound, and few enough that choosing them among a million codes stays
+// under 50 ms (store BenchmarkDueAtMillion).
+const MaxDue = 2000
 
 // withinBudget keeps, for each provider with an allowance, at most that
 // many of its due codes, the likeliest to bring news a person acts on
