@@ -108,6 +108,7 @@ func BenchmarkPassThroughput(b *testing.B) {
 			"CORREIOS_RATE_LIMIT":        strconv.Itoa(rateLimit),
 			"CORREIOS_RATE_BURST":        strconv.Itoa(burst),
 			"TELEGRAM_SEND_RATE":         "30",
+			"RASTREIO_RECHECK_INTERVAL":  "0", // every code every pass: the throughput bound
 			"RASTREIO_PASS_MAX_DURATION": "56s",
 		}
 		// Runtime knobs for experiments, e.g. BENCH_GOMEMLIMIT=32MiB.

@@ -20,10 +20,11 @@ import (
 	"time"
 
 	"github.com/rastreio/rastreio/internal/config"
+	"github.com/rastreio/rastreio/internal/delivery"
+	"github.com/rastreio/rastreio/internal/pass"
 	"github.com/rastreio/rastreio/internal/service"
 	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/telegram"
-	"github.com/rastreio/rastreio/internal/tracker"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -109,16 +110,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		service.Status("configuration error: Telegram client: %s", telegram.Redact(err.Error(), cfg.Token.Reveal()))
 		return exitConfig
 	}
+	budgets := provs.defaultBudgets(limits)
+	if budgets != "" {
+		log.Info("budget on by default: the free tier; set <NAME>_MONTHLY_BUDGET=unlimited to lift it",
+			slog.String("budgets", budgets))
+	}
 	service.Status("pass running")
-	pass := tracker.New(st, provs.chain, tracker.TelegramSender(tg), tracker.Options{
+	opt := pass.Options{
 		PassMax:    cfg.PassMax,
 		Recheck:    cfg.RecheckInterval,
 		RecheckFor: provs.recheck(cfg, limits, spacing),
 		SendRate:   cfg.SendRate,
 		Logger:     log,
 		Progress:   func(st string) { service.Status("%s", st) },
-	})
-	sum, err := pass.Run(ctx)
+	}
+	if !cfg.RecheckSet {
+		opt.Adaptive = true
+		opt.Allowance = provs.allowance(time.Now())
+		opt.FirstProvider = cfg.Providers[0]
+		st.SetSchedule(schedulePolicy(limits).Next)
+	}
+	p := pass.New(st, provs.chain, delivery.TelegramSender(tg), opt)
+	sum, err := p.Run(ctx)
 
 	code := exitOK
 	why := "" // STATUS= after a rejected credential (exit 78)
@@ -128,7 +141,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		log.Error("tracking provider rejected the credentials: fix "+authVars(err)+" and restart",
 			slog.Any("error", err))
 		code = exitConfig
-	case errors.Is(err, tracker.ErrTelegramAuth):
+	case errors.Is(err, delivery.ErrTelegramAuth):
 		log.Error("Telegram rejected the bot token: fix TELEGRAM_BOT_TOKEN and restart")
 		why = "configuration error: TELEGRAM_BOT_TOKEN rejected by Telegram (401)"
 		code = exitConfig
@@ -140,7 +153,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	attrs := append(sum.Attrs(), usage, slog.String("version", version))
 	// The summary is the pass's last log line.
 	log.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "pass done", attrs...)
-	service.Status("%s; usage %s", sum.Status(), usage.Value.String())
+	status := fmt.Sprintf("%s; usage %s", sum.Status(), usage.Value.String())
+	if budgets != "" {
+		status += "; default budgets " + budgets
+	}
+	service.Status("%s", status)
 	if why != "" {
 		service.Status("%s", why)
 	}

@@ -74,6 +74,9 @@ func (f *fixture) env(extra ...string) map[string]string {
 		"CORREIOS_RATE_LIMIT":   "50",
 		"CORREIOS_RATE_BURST":   "10",
 		"TELEGRAM_SEND_RATE":    "30",
+		// The pass-counted behaviour (every active code every pass) these
+		// tests were written for; the adaptive schedule has its own.
+		"RASTREIO_RECHECK_INTERVAL": "0",
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		e[extra[i]] = extra[i+1]
@@ -517,5 +520,39 @@ func TestSecondInstanceWhileARealPassRuns(t *testing.T) {
 		if n := len(f.tg.Messages(chat)); n != 1 {
 			t.Errorf("chat %d got %d messages, want 1", chat, n)
 		}
+	}
+}
+
+// RASTREIO_RECHECK_INTERVAL unset: the adaptive schedule. A new code is
+// asked at the first pass; a pass right after does not ask it again (it is
+// not due for minutes), and the store holds when it is.
+func TestAdaptiveScheduleByDefault(t *testing.T) {
+	f := newFixture(t)
+	f.track(t, map[int64]string{1: "QQ850419295BR"})
+	env := f.env()
+	delete(env, "RASTREIO_RECHECK_INTERVAL")
+	runPass := func() string {
+		var out bytes.Buffer
+		if code := run(t.Context(), nil, getenv(env), &out); code != 0 {
+			t.Fatalf("exit %d: %s", code, out.String())
+		}
+		return lastLine(out.String())
+	}
+	first := runPass()
+	if !strings.Contains(first, " due=1 ") || !strings.Contains(first, " checked=1 ") {
+		t.Fatalf("first pass: %s, want the new code asked", first)
+	}
+	second := runPass()
+	if !strings.Contains(second, " due=0 ") {
+		t.Fatalf("second pass: %s, want nothing due right after an answer", second)
+	}
+	st, err := store.Open(t.Context(), f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	next, err := st.NextDue(t.Context(), "QQ850419295BR")
+	if err != nil || !next.After(time.Now()) {
+		t.Fatalf("next due %v (%v), want a time ahead", next, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/pacotevicio"
 	"github.com/rastreio/rastreio/internal/provider"
+	"github.com/rastreio/rastreio/internal/schedule"
 	"github.com/rastreio/rastreio/internal/siterastreio"
 	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/track17"
@@ -121,4 +123,50 @@ func authVars(err error) string {
 		return "the provider credentials"
 	}
 	return strings.Join(vars, ", ")
+}
+
+// defaultBudgets is "siterastreio=1000" for the providers whose budget is
+// their free tier because none was set ("" when none).
+func (p *providers) defaultBudgets(limits config.ProviderLimits) string {
+	var parts []string
+	for _, m := range p.meters {
+		if limits.DefaultBudget[m.Name()] {
+			parts = append(parts, m.Name()+"="+strconv.FormatInt(limits.BudgetFor(m.Name()), 10))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// allowance is, per provider with a budget, the billed checks this pass
+// may spend so the budget lasts the month.
+func (p *providers) allowance(now time.Time) map[string]int64 {
+	out := map[string]int64{}
+	for _, m := range p.meters {
+		if a := m.Usage().Allowance(now); a >= 0 {
+			out[m.Name()] = a
+		}
+	}
+	return out
+}
+
+// policy is the schedule's operator part: each provider's freshness and
+// the intervals pinned with RASTREIO_RECHECK_INTERVAL_<NAME>.
+type policy schedule.Policy
+
+func schedulePolicy(limits config.ProviderLimits) policy {
+	p := policy{Freshness: map[string]time.Duration{}, Pinned: map[string]time.Duration{}}
+	for _, spec := range provider.All() {
+		if spec.Refresh > 0 {
+			p.Freshness[spec.Name] = spec.Refresh
+		}
+	}
+	for name, d := range limits.Recheck {
+		p.Pinned[name] = d
+	}
+	return p
+}
+
+// Next is the store's ScheduleFunc.
+func (p policy) Next(f schedule.Facts, now time.Time) time.Time {
+	return schedule.Next(f, now, schedule.Policy(p))
 }

@@ -103,6 +103,7 @@ type Tracker struct {
 	Settings        map[string]ProviderSettings
 	Providers       []string // in the order tried
 	RecheckInterval time.Duration
+	RecheckSet      bool // RASTREIO_RECHECK_INTERVAL set: no adaptive schedule
 	SendRate        float64
 	PassMax         time.Duration
 	// Limits are the per-provider re-check, budget and rate settings
@@ -373,6 +374,8 @@ func LoadTracker(getenv Getenv) (Tracker, error) {
 	if c.RecheckInterval, err = l.duration("RASTREIO_RECHECK_INTERVAL", 0); err != nil {
 		return c, err
 	}
+	// Set (even to 0): the pass-counted behaviour; unset: the schedule.
+	c.RecheckSet = l.env("RASTREIO_RECHECK_INTERVAL") != ""
 	if c.SendRate, err = l.positiveFloat("TELEGRAM_SEND_RATE", DefaultTelegramSendRate); err != nil {
 		return c, err
 	}

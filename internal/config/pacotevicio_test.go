@@ -72,7 +72,7 @@ func TestPacoteVicioLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Rate[provider.PacoteVicio] != 2 || p.Burst[provider.PacoteVicio] != 2 || p.BudgetFor(provider.PacoteVicio) != 0 ||
+	if p.Rate[provider.PacoteVicio] != 2 || p.Burst[provider.PacoteVicio] != 2 || p.BudgetFor(provider.PacoteVicio) != 1000 ||
 		p.RecheckFor(provider.PacoteVicio, time.Minute) != time.Minute {
 		t.Fatalf("defaults: rate %v burst %v", p.Rate, p.Burst)
 	}

@@ -3,10 +3,14 @@ package config
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rastreio/rastreio/internal/provider"
 )
+
+// Unlimited is the <NAME>_MONTHLY_BUDGET value that lifts the default budget.
+const Unlimited = "unlimited"
 
 // ProviderLimits are the per-provider cost and rate settings:
 //
@@ -14,8 +18,11 @@ import (
 //	                                  active code by that provider (Go
 //	                                  duration; overrides RASTREIO_RECHECK_INTERVAL)
 //	<NAME>_MONTHLY_BUDGET             billed units a month (requests for
-//	                                  siterastreio, pacotevicio and correios, registered
-//	                                  numbers for track17); 0 or unset: no budget
+//	                                  siterastreio and pacotevicio, registered
+//	                                  numbers for track17); unset: the free
+//	                                  tier of a per-request provider (the
+//	                                  provider table), none for the others;
+//	                                  unlimited or 0: none
 //	<NAME>_RATE_LIMIT, <NAME>_RATE_BURST client-side request rate (req/s)
 //	                                  and burst; defaults in the provider table
 //
@@ -24,8 +31,11 @@ import (
 type ProviderLimits struct {
 	Recheck map[string]time.Duration // only providers with an override
 	Budget  map[string]int64         // only providers with a budget
-	Rate    map[string]float64       // every provider: its setting, else the table's default
-	Burst   map[string]int
+	// DefaultBudget names the providers whose budget is their free tier
+	// because <NAME>_MONTHLY_BUDGET is unset.
+	DefaultBudget map[string]bool
+	Rate          map[string]float64 // every provider: its setting, else the table's default
+	Burst         map[string]int
 }
 
 // RecheckFor returns provider's re-check interval: its override, else
@@ -45,10 +55,11 @@ func (p ProviderLimits) BudgetFor(provider string) int64 { return p.Budget[provi
 func LoadProviderLimits(getenv Getenv) (ProviderLimits, error) {
 	l := loader{getenv}
 	p := ProviderLimits{
-		Recheck: map[string]time.Duration{},
-		Budget:  map[string]int64{},
-		Rate:    map[string]float64{},
-		Burst:   map[string]int{},
+		Recheck:       map[string]time.Duration{},
+		Budget:        map[string]int64{},
+		DefaultBudget: map[string]bool{},
+		Rate:          map[string]float64{},
+		Burst:         map[string]int{},
 	}
 	for _, spec := range provider.All() {
 		name := spec.Name
@@ -60,10 +71,16 @@ func LoadProviderLimits(getenv Getenv) (ProviderLimits, error) {
 			p.Recheck[name] = d
 		}
 		v := spec.BudgetVar()
-		if raw := l.env(v); raw != "" {
+		switch raw := l.env(v); {
+		case raw == "":
+			if spec.FreeTier > 0 {
+				p.Budget[name], p.DefaultBudget[name] = spec.FreeTier, true
+			}
+		case strings.EqualFold(raw, Unlimited):
+		default:
 			n, err := strconv.ParseInt(raw, 10, 64)
 			if err != nil || n < 0 {
-				return p, &Error{Var: v, Msg: fmt.Sprintf("%q is not a whole number of billed units a month (0: no budget)", raw)}
+				return p, &Error{Var: v, Msg: fmt.Sprintf("%q is not a whole number of billed units a month (or %s)", raw, Unlimited)}
 			}
 			if n > 0 {
 				p.Budget[name] = n

@@ -72,6 +72,9 @@ type Spec struct {
 	DefaultRate  float64
 	DefaultBurst int
 	Billing      Billing
+	// FreeTier is the free plan's billed units a month: the default
+	// monthly budget of a per-request provider (0: none).
+	FreeTier int64
 	// Refresh is how often the provider refreshes its own copy of the
 	// Correios data: asking it about a code more often gains nothing.
 	// 0: it asks the Correios on every request.
@@ -123,6 +126,7 @@ var specs = []Spec{
 		DefaultRate:  5, // Wonca publishes no figure
 		DefaultBurst: 2,
 		Billing:      PerRequest,
+		FreeTier:     1000, // Wonca's free plan: 1,000 requests a month
 	},
 	{
 		Name:        PacoteVicio,
@@ -135,6 +139,7 @@ var specs = []Spec{
 		DefaultRate:  2,
 		DefaultBurst: 2,
 		Billing:      PerRequest,
+		FreeTier:     1000, // RapidAPI's Basic plan: 1,000 requests a month
 	},
 	{
 		Name:         Track17,

@@ -130,8 +130,8 @@ var pkAddSQL = [...]string{
 	pkDescription: "SELECT description FROM tracked WHERE chat_id = ? AND code = ?",
 	pkRename:      "UPDATE tracked SET description = ? WHERE chat_id = ? AND code = ?",
 	pkInsertParcel: `INSERT INTO parcels (code, created_at) VALUES (?, ?)
-		ON CONFLICT (code) DO UPDATE SET state = 'new', next_pass = 0, misses = 0
-		WHERE parcels.state = 'expired'`,
+		ON CONFLICT (code) DO UPDATE SET state = '` + stateNew + `', next_pass = 0, next_due = 0, misses = 0
+		WHERE parcels.state = '` + stateExpired + `'`,
 	pkInsertTracked: "INSERT INTO tracked (chat_id, code, description, added_at) VALUES (?, ?, ?, ?)",
 }
 

@@ -39,9 +39,10 @@ const BusyTimeout = 10 * time.Second
 
 // Store is the SQLite database. It is safe for concurrent use.
 type Store struct {
-	db    *sql.DB
-	now   func() time.Time
-	stmts sync.Map // query → *sql.Stmt, see stmt
+	db       *sql.DB
+	now      func() time.Time
+	stmts    sync.Map     // query → *sql.Stmt, see stmt
+	schedule ScheduleFunc // see SetSchedule
 }
 
 // Option tunes Open.

@@ -201,3 +201,18 @@ func (m *Meter) record(ctx context.Context) {
 	m.flushed = total
 	m.used += delta
 }
+
+// Allowance is how many billed units may be spent at now so that the
+// budget lasts the month: the budget spread evenly over the month, plus
+// one day's share ahead, less what was used. Days that spend less leave
+// more for the days after. -1 without a budget.
+func (u Usage) Allowance(now time.Time) int64 {
+	if u.Budget <= 0 {
+		return -1
+	}
+	now = now.UTC()
+	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	month := start.AddDate(0, 1, 0).Sub(start)
+	line := float64(u.Budget) * float64(now.Sub(start)+24*time.Hour) / float64(month)
+	return max(0, min(int64(line), u.Budget)-u.Used)
+}

@@ -140,3 +140,26 @@ func TestSlowdown(t *testing.T) {
 		t.Errorf("no slowdown: %v", d)
 	}
 }
+
+func TestUsageAllowanceSpreadsTheMonth(t *testing.T) {
+	nov := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC) // 30 days
+	for _, tc := range []struct {
+		at   time.Time
+		used int64
+		want int64
+	}{
+		{nov, 0, 33},                           // one day's share ahead
+		{nov.Add(15 * 24 * time.Hour), 0, 533}, // unspent days carry over
+		{nov.Add(15 * 24 * time.Hour), 530, 3},
+		{nov.Add(15 * 24 * time.Hour), 600, 0},             // ahead of the calendar: nothing
+		{nov.Add(29*24*time.Hour + 23*time.Hour), 990, 10}, // never past the budget
+	} {
+		u := Usage{Provider: "siterastreio", Budget: 1000, Used: tc.used}
+		if got := u.Allowance(tc.at); got != tc.want {
+			t.Errorf("Allowance(%v) with %d used = %d, want %d", tc.at, tc.used, got, tc.want)
+		}
+	}
+	if got := (Usage{Used: 5}).Allowance(nov); got != -1 {
+		t.Errorf("no budget: %d, want -1", got)
+	}
+}

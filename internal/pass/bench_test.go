@@ -1,4 +1,4 @@
-package tracker
+package pass
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/delivery"
 	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
@@ -59,7 +60,7 @@ func BenchmarkDelivery(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		p := New(st, tracking.NewChain(), TelegramSender(c), Options{SendRate: 30, PassMax: 5 * time.Minute})
+		p := New(st, tracking.NewChain(), delivery.TelegramSender(c), Options{SendRate: 30, PassMax: 5 * time.Minute})
 		b.ResetTimer()
 		start := time.Now()
 		sum, err := p.Run(context.Background())

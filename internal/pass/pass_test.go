@@ -1,4 +1,4 @@
-package tracker
+package pass
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/clock"
+	"github.com/rastreio/rastreio/internal/delivery"
 	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
@@ -93,7 +95,7 @@ type env struct {
 	st   *store.Store
 	tg   *telegramtest.Server
 	prov *fakeProvider
-	snd  Sender
+	snd  delivery.Sender
 	path string
 }
 
@@ -110,7 +112,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{st: st, tg: tg, prov: newFakeProvider(), snd: TelegramSender(c), path: path}
+	return &env{st: st, tg: tg, prov: newFakeProvider(), snd: delivery.TelegramSender(c), path: path}
 }
 
 func (e *env) newPass(opt Options) *Pass {
@@ -547,7 +549,7 @@ func TestPassTelegramTokenRejected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := New(e.st, tracking.NewChain(e.prov), TelegramSender(c), fastOpts()).Run(t.Context())
+	sum, err := New(e.st, tracking.NewChain(e.prov), delivery.TelegramSender(c), fastOpts()).Run(t.Context())
 	if !errors.Is(err, ErrTelegramAuth) || sum.Left != 1 {
 		t.Fatalf("err=%v left=%d, want ErrTelegramAuth with the message kept", err, sum.Left)
 	}
@@ -607,7 +609,7 @@ func TestPassSIGTERMStopsDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	sent := len(e.tg.Calls("sendMessage"))
-	if sum.Stopped != "signal" || sent > 5+MaxInFlight || sum.Sent != sent || sum.Left != 40-sent {
+	if sum.Stopped != "signal" || sent > 5+delivery.MaxInFlight || sum.Sent != sent || sum.Left != 40-sent {
 		t.Fatalf("summary %+v with %d sends, want a stop with the rest queued", sum, sent)
 	}
 	// The next pass delivers the rest, each chat exactly once.
@@ -701,5 +703,34 @@ func TestSenderDropsMessagesRemovedWhileHeld(t *testing.T) {
 	}
 	if n, err := e.st.OutboxLen(t.Context()); err != nil || n != 0 {
 		t.Fatalf("outbox has %d rows (%v), want none", n, err)
+	}
+}
+
+// The whole pass runs on its one clock: on a virtual clock, a chat's
+// messages still go ChatInterval apart (Telegram's 1 s), in virtual time,
+// and the pass takes no wall time for it.
+func TestPassOnVirtualClock(t *testing.T) {
+	e := newEnv(t)
+	codes := []string{"AA100000000BR", "BB200000000BR", "CC300000000BR", "DD400000000BR"}
+	for _, c := range codes {
+		e.track(t, 1, c, "")
+		e.prov.set(c, ev("PO", tracking.KindPosted, 0, "Objeto postado"))
+	}
+	vc := clock.NewVirtual(t0)
+	e.st.SetClock(vc.Now)
+	wall := time.Now()
+	sum, err := e.newPass(Options{Clock: vc}).Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Sent != len(codes) {
+		t.Fatalf("sent %d, want %d", sum.Sent, len(codes))
+	}
+	// Three gaps of DefaultChatInterval between four sends to one chat.
+	if min := 3 * delivery.DefaultChatInterval; sum.Duration < min || sum.Duration > min+5*time.Second {
+		t.Fatalf("virtual duration %v, want about %v", sum.Duration, min)
+	}
+	if w := time.Since(wall); w > 2*time.Second {
+		t.Fatalf("the pass took %v of wall time on a virtual clock", w)
 	}
 }
