@@ -56,8 +56,12 @@ func Classify(codigo, tipo string) tracking.Kind {
 			return tracking.KindArrivedBrazil
 		case "17":
 			return tracking.KindTaxDue
-		case "10", "21", "31":
+		case "21":
 			return tracking.KindCustoms
+		case "10":
+			return tracking.KindCustomsCleared
+		case "31":
+			return tracking.KindTaxPaid
 		case "18":
 			return tracking.KindTransit
 		}
@@ -80,7 +84,9 @@ func Classify(codigo, tipo string) tracking.Kind {
 			return tracking.KindReturning
 		case "02", "54":
 			return tracking.KindAwaitingPickup
-		case "09", "12", "28", "37", "43", "50", "51", "52", "80":
+		case "43":
+			return tracking.KindSeized
+		case "09", "12", "28", "37", "50", "51", "52", "80":
 			return tracking.KindLost
 		}
 	}
@@ -94,6 +100,24 @@ type Unit struct {
 	Nome   string // foreign units ("SUECIA") carry a name, no city
 	Cidade string
 	UF     string
+	// Street address, when the provider gives it (LDI, OEC events).
+	Logradouro, Numero, Bairro string
+}
+
+// Address renders the unit's street address as the provider wrote it
+// ("RUA NORONHA TORREZAO, 157 - SANTA ROSA"), or "" without a street.
+func (u Unit) Address() string {
+	street := strings.Join(strings.Fields(u.Logradouro), " ")
+	if street == "" {
+		return ""
+	}
+	if n := strings.TrimSpace(u.Numero); n != "" {
+		street += ", " + n
+	}
+	if b := strings.Join(strings.Fields(u.Bairro), " "); b != "" {
+		street += " - " + b
+	}
+	return street
 }
 
 // Location renders the unit for people: "CIDADE/UF", else the unit's
@@ -136,8 +160,9 @@ func EventKey(codigo, tipo string, at time.Time, u Unit) string {
 }
 
 // NewEvent builds the normalised event from Correios fields (official or
-// website shape).
-func NewEvent(codigo, tipo, descricao, detalhe string, at time.Time, u Unit) tracking.Event {
+// website shape). dest is the unit the parcel is sent to (transfers), or
+// the zero Unit.
+func NewEvent(codigo, tipo, descricao, detalhe string, at time.Time, u, dest Unit) tracking.Event {
 	c := strings.ToUpper(strings.TrimSpace(codigo))
 	t := NormTipo(tipo)
 	return tracking.Event{
@@ -148,6 +173,8 @@ func NewEvent(codigo, tipo, descricao, detalhe string, at time.Time, u Unit) tra
 		Description: strings.TrimSpace(descricao),
 		Detail:      strings.TrimSpace(detalhe),
 		Location:    u.Location(),
+		Destination: dest.Location(),
+		Address:     u.Address(),
 		At:          at.UTC().Truncate(time.Second),
 	}
 }

@@ -40,6 +40,7 @@ type wireEvent struct {
 	Descricao  string   `json:"descricao"`
 	Detalhe    string   `json:"detalhe"`
 	Unidade    wireUnit `json:"unidade"` // PHP writes an empty one as []: left zero
+	Destino    wireUnit `json:"unidadeDestino"`
 }
 
 type wireUnit struct {
@@ -49,8 +50,23 @@ type wireUnit struct {
 }
 
 type wireEndereco struct {
-	Cidade string `json:"cidade"`
-	UF     string `json:"uf"`
+	Cidade     string   `json:"cidade"`
+	UF         string   `json:"uf"`
+	Logradouro string   `json:"logradouro"`
+	Numero     flexText `json:"numero"`
+	Bairro     string   `json:"bairro"`
+}
+
+func (w wireUnit) unit() Unit {
+	return Unit{
+		CodSro:     w.CodSro.S,
+		Nome:       w.Nome,
+		Cidade:     w.Endereco.Cidade,
+		UF:         w.Endereco.UF,
+		Logradouro: w.Endereco.Logradouro,
+		Numero:     w.Endereco.Numero.S,
+		Bairro:     w.Endereco.Bairro,
+	}
 }
 
 // flexText is a JSON string or number ("01" or 1); null is "". Anything
@@ -157,13 +173,7 @@ func (o Object) events() []tracking.Event {
 		if err != nil {
 			continue
 		}
-		u := Unit{
-			CodSro: w.Unidade.CodSro.S,
-			Nome:   w.Unidade.Nome,
-			Cidade: w.Unidade.Endereco.Cidade,
-			UF:     w.Unidade.Endereco.UF,
-		}
-		e := NewEvent(w.Codigo, w.Tipo.S, w.Descricao, w.Detalhe, at, u)
+		e := NewEvent(w.Codigo, w.Tipo.S, w.Descricao, w.Detalhe, at, w.Unidade.unit(), w.Destino.unit())
 		if seen[e.Key] {
 			continue
 		}

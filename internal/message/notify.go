@@ -2,16 +2,19 @@ package message
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/rastreio/rastreio/internal/message/places"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
 // Notifications the tracker sends when a parcel moves. Every value from
 // a person or a provider is escaped; every message stays within
-// Telegram's 4096 characters.
+// Telegram's 4096 characters. Dates are marks that Resolve writes at
+// send time ("hoje às 08:01").
 
 // MaxMessageLen is Telegram's limit for a message text, in UTF-16 units
 // of the parsed text. Measuring the HTML source (longer than the parsed
@@ -22,16 +25,27 @@ const MaxMessageLen = 4096
 // absurd value cannot fill a message.
 const maxField = 400
 
+// markSlack bounds how much longer a date gets once resolved, per
+// separator (two per mark).
+const markSlack = 5
+
 // CorreiosSite is where an import's tax is paid ("Minhas Importações").
 const CorreiosSite = "www.correios.com.br"
 
-// header is the first line: the code and the chat's description.
-func header(emoji, code, desc string) string {
-	h := emoji + " <b>" + Esc(code) + "</b>"
+var fold = places.Key
+
+// Place writes a provider's place for people ("NITEROI/RJ" → "Niterói/RJ").
+func Place(loc string) string { return places.Pretty(loc) }
+
+// Header is a parcel's first line: the person's description, when there
+// is one, then the code, which a tap copies:
+// "📦 <b>tênis</b> · <code>QQ850419295BR</code>".
+func Header(emoji, code, desc string) string {
+	h := emoji + " "
 	if d := strings.TrimSpace(desc); d != "" {
-		h += " — " + Esc(clip(d, maxField))
+		h += "<b>" + Esc(clip(d, maxField)) + "</b> · "
 	}
-	return h
+	return h + "<code>" + Esc(code) + "</code>"
 }
 
 // clip shortens s to at most n runes, marking the cut with "…".
@@ -52,32 +66,100 @@ func textLen(s string) int {
 	return n
 }
 
-// eventBlock renders one event: kind, description, detail, place and time.
-func eventBlock(e tracking.Event) string {
+// EventLines renders one event: its label, the provider's description
+// (unless it merely repeats the label) and detail, where (or from where
+// to where) and when (at, the text for the date), and what to do about
+// it. The history view shares it with notifications.
+func EventLines(e tracking.Event, code, at string) string {
 	ki := Info(e.Kind)
 	var b strings.Builder
 	b.WriteString(ki.Emoji + " <b>" + Esc(ki.Label) + "</b>")
-	if d := strings.TrimSpace(e.Description); d != "" {
+	if d := strings.TrimSpace(e.Description); d != "" && !repeatsLabel(e.Kind, d) {
 		b.WriteString("\n" + Esc(clip(d, maxField)))
 	}
 	if d := strings.TrimSpace(e.Detail); d != "" {
 		b.WriteString("\n<i>" + Esc(clip(d, maxField)) + "</i>")
 	}
 	b.WriteString("\n")
-	if l := strings.TrimSpace(e.Location); l != "" {
-		b.WriteString("📍 " + Esc(clip(l, maxField)) + " · ")
+	from, to := Place(e.Location), Place(e.Destination)
+	switch {
+	case from != "" && to != "" && from != to:
+		b.WriteString("📍 De " + Esc(clip(from, maxField)) + " para " + Esc(clip(to, maxField)) + " · ")
+	case from != "":
+		b.WriteString("📍 " + Esc(clip(from, maxField)) + " · ")
+	case to != "":
+		b.WriteString("📍 Para " + Esc(clip(to, maxField)) + " · ")
 	}
-	b.WriteString("🕒 " + FormatTime(e.At))
-	if e.Kind == tracking.KindTaxDue {
-		b.WriteString("\n" + TaxHint())
+	b.WriteString("🕒 " + at)
+	if a := advice(e, code); a != "" {
+		b.WriteString("\n" + a)
 	}
 	return b.String()
 }
 
-// TaxHint tells how to pay an import's tax (PAR/17).
+// eventBlock is EventLines with a date mark (notifications).
+func eventBlock(e tracking.Event, code string) string {
+	return EventLines(e, code, whenMark(e.At))
+}
+
+// advice is what the person can do about an event, or "".
+func advice(e tracking.Event, code string) string {
+	switch e.Kind {
+	case tracking.KindTaxDue:
+		return TaxHint()
+	case tracking.KindAwaitingPickup:
+		return pickupHint(e)
+	case tracking.KindTaxPaid:
+		return "👉 Agora o pacote segue para entrega; eu aviso aqui quando ele se mexer."
+	case tracking.KindDeliveryFailed:
+		return "👉 Os Correios tentam entregar de novo. Se ninguém puder receber, o pacote pode ir para uma agência, e eu aviso aqui onde retirar."
+	case tracking.KindLost:
+		return "👉 Fale com a loja ou com quem enviou: quem postou pede a indenização aos Correios. Você também pode abrir uma reclamação no Fale com os Correios (" + Esc(CorreiosSite) + ") com o código."
+	case tracking.KindSeized:
+		return "👉 Um órgão de fiscalização (como a Receita Federal) reteve o pacote. Veja o motivo em <b>Minhas Importações</b> no site ou no app dos Correios e fale com a loja."
+	case tracking.KindReturning, tracking.KindReturned:
+		return "👉 Fale com a loja ou com quem enviou para combinar um novo envio ou o reembolso."
+	}
+	return ""
+}
+
+// TaxHint tells how to pay an import's tax (PAR/17): where, how, with
+// what, by when, what happens after the deadline and after paying (see
+// testdata/SOURCES.md for where each fact comes from).
 func TaxHint() string {
-	return "💡 Para pagar, entre no site dos Correios (" + Esc(CorreiosSite) +
-		"), em <b>Minhas Importações</b>, com o código do objeto. Depois do pagamento a entrega segue normalmente."
+	return "👉 <b>Como pagar:</b> no app Correios ou no site (" + Esc(CorreiosSite) + "), em <b>Minhas Importações</b>: " +
+		"entre com sua conta idCorreios e procure este código. Dá para pagar com cartão de crédito ou boleto (o boleto leva de 1 a 3 dias úteis para compensar).\n" +
+		"⏰ <b>Prazo:</b> 20 dias corridos desde a liberação pela Receita Federal; a data exata aparece em Minhas Importações. Sem pagamento no prazo, o pacote volta para o remetente.\n" +
+		"🚚 Quando o pagamento for confirmado, a entrega continua, e eu aviso aqui."
+}
+
+// deadline finds a date ("12/03/2026") in a provider's pickup text.
+var deadline = regexp.MustCompile(`\b(\d{2})/(\d{2})/(\d{4})\b`)
+
+// pickupHint says where to pick the parcel up, what to bring and by when.
+func pickupHint(e tracking.Event) string {
+	var b strings.Builder
+	addr := places.Title(strings.TrimSpace(e.Address))
+	where := Place(e.Location)
+	switch {
+	case addr != "" && where != "":
+		b.WriteString("👉 <b>Onde retirar:</b> " + Esc(clip(addr, maxField)) + ", " + Esc(where) + "\n")
+	case addr != "":
+		b.WriteString("👉 <b>Onde retirar:</b> " + Esc(clip(addr, maxField)) + "\n")
+	default:
+		b.WriteString("👉 <b>Onde retirar:</b> na agência dos Correios indicada no rastreio")
+		if where != "" {
+			b.WriteString(", em " + Esc(where))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("🪪 Leve um documento com foto e o código. Outra pessoa pode retirar com uma autorização sua.\n")
+	if m := deadline.FindStringSubmatch(e.Detail + " " + e.Description); m != nil {
+		b.WriteString("⏰ Retire até " + m[1] + "/" + m[2] + "/" + m[3] + ". Depois disso, o pacote volta para o remetente.")
+	} else {
+		b.WriteString("⏰ Não demore: o pacote fica guardado só por alguns dias e depois volta para o remetente.")
+	}
+	return b.String()
 }
 
 // FirstStatus is a chat's first message about code: its current status.
@@ -87,34 +169,37 @@ func FirstStatus(code, desc string, current tracking.Event, appeared bool) strin
 	if appeared {
 		intro = "🔎 Apareceu no rastreio! Situação atual:"
 	}
-	return header("📦", code, desc) + "\n" + intro + "\n\n" + eventBlock(current)
+	return Header("📦", code, desc) + "\n" + intro + "\n\n" + eventBlock(current, code)
 }
 
 // NewEvents announces events (oldest first) of code. When they do not
 // all fit in one message, the oldest are left out and counted.
 func NewEvents(code, desc string, events []tracking.Event) string {
-	head := header("📦", code, desc)
+	head := Header("📦", code, desc)
 	blocks := make([]string, len(events))
 	for i, e := range events {
-		blocks[i] = eventBlock(e)
+		blocks[i] = eventBlock(e, code)
 	}
 	for skip := 0; ; skip++ {
 		var b strings.Builder
-		b.WriteString(head + "\n")
+		b.WriteString(head)
 		shown := len(blocks) - skip
-		switch {
-		case shown == 1 && skip == 0:
-			b.WriteString("Nova atualização:")
-		default:
-			fmt.Fprintf(&b, "%d novas atualizações:", len(blocks))
+		if len(blocks) > 1 {
+			fmt.Fprintf(&b, "\n%d atualizações, da mais antiga para a mais nova:", len(blocks))
 		}
 		if skip > 0 {
-			fmt.Fprintf(&b, "\n<i>(as %d mais antigas não cabem aqui; veja o histórico em /pacotes)</i>", skip)
+			fmt.Fprintf(&b, "\n<i>(as %d mais antigas não cabem aqui; toque em 📜 Histórico para ver todas)</i>", skip)
 		}
-		for _, bl := range blocks[skip:] {
+		for i, bl := range blocks[skip:] {
+			if i == 0 && len(blocks) == 1 {
+				b.WriteString("\n" + bl)
+				continue
+			}
 			b.WriteString("\n\n" + bl)
 		}
-		if out := b.String(); textLen(out) <= MaxMessageLen || shown <= 1 {
+		// A date mark may resolve to a longer text ("04/03/2025 às 14:35").
+		out := b.String()
+		if textLen(out)+markSlack*strings.Count(out, markSep) <= MaxMessageLen || shown <= 1 {
 			return out
 		}
 	}
@@ -123,25 +208,26 @@ func NewEvents(code, desc string, events []tracking.Event) string {
 // InvalidCode says the provider calls code invalid and it is no longer
 // tracked.
 func InvalidCode(code, desc string) string {
-	return header("❌", code, desc) + "\n" +
-		"O rastreamento diz que este código não existe. Confira se foi digitado certo; se não, mande o código correto. Parei de acompanhar este."
+	return Header("❌", code, desc) + "\n" +
+		"O rastreio diz que este código não existe, então parei de acompanhá-lo. Confira o código no e-mail ou no app da loja e mande o certo."
 }
 
 // ExpiredNotFound says code never showed up and left the list.
 func ExpiredNotFound(code, desc string) string {
-	return header("⌛", code, desc) + "\n" +
-		"Este código não apareceu no rastreio em 30 dias, então parei de acompanhá-lo e ele saiu da sua lista. Se ainda estiver esperando, mande o código de novo."
+	return Header("⌛", code, desc) + "\n" +
+		"Este código não apareceu no rastreio em 30 dias, então parei de acompanhá-lo e ele saiu da lista. Se o pacote ainda não chegou, confira o código no e-mail ou no app da loja e mande de novo."
 }
 
 // ExpiredFinal says code was finished (delivered, returned) long ago and
 // left the list.
 func ExpiredFinal(code, desc string) string {
-	return header("🏁", code, desc) + "\n" +
-		"Este objeto foi finalizado há mais de 30 dias, então saiu da sua lista de acompanhamento."
+	return Header("🏁", code, desc) + "\n" +
+		"Este pacote terminou o percurso há mais de 30 dias, então saiu da lista."
 }
 
 // ExpiredIdle says code had no movement for months and left the list.
 func ExpiredIdle(code, desc string) string {
-	return header("⌛", code, desc) + "\n" +
-		"Este objeto está sem nenhuma movimentação há 90 dias, então parei de acompanhá-lo e ele saiu da sua lista. Se ainda estiver esperando, mande o código de novo."
+	return Header("⌛", code, desc) + "\n" +
+		"Este pacote está sem nenhuma movimentação há 90 dias, então parei de acompanhá-lo e ele saiu da lista. Se ainda estiver esperando, mande o código de novo."
 }
+

@@ -33,7 +33,7 @@ func (s *Store) Events(ctx context.Context, code string) ([]Event, error) {
 	return evs, nil
 }
 
-const evSelect = "SELECT id, code, event_key, codigo, tipo, kind, description, detail, location, happened_at, provider FROM events"
+const evSelect = "SELECT id, code, event_key, codigo, tipo, kind, description, detail, location, destination, address, happened_at, provider FROM events"
 
 type evRows interface {
 	Next() bool
@@ -49,7 +49,7 @@ func evScan(rows evRows) ([]Event, error) {
 		var e Event
 		var kind string
 		var at int64
-		if err := rows.Scan(&e.ID, &e.Code, &e.Key, &e.Codigo, &e.Tipo, &kind, &e.Description, &e.Detail, &e.Location, &at, &e.Provider); err != nil {
+		if err := rows.Scan(&e.ID, &e.Code, &e.Key, &e.Codigo, &e.Tipo, &kind, &e.Description, &e.Detail, &e.Location, &e.Destination, &e.Address, &at, &e.Provider); err != nil {
 			return nil, err
 		}
 		e.Kind = tracking.Kind(kind)
@@ -76,7 +76,7 @@ func evInsert(ctx context.Context, stmt *sql.Stmt, code, provider string, e trac
 		kind = tracking.KindOther
 	}
 	res, err := stmt.ExecContext(ctx, code, evKey(e), e.Codigo, e.Tipo, string(kind),
-		e.Description, strings.TrimSpace(e.Detail), e.Location, e.At.Unix(), provider, now)
+		e.Description, strings.TrimSpace(e.Detail), e.Location, e.Destination, e.Address, e.At.Unix(), provider, now)
 	if err != nil {
 		return 0, err
 	}
@@ -86,5 +86,5 @@ func evInsert(ctx context.Context, stmt *sql.Stmt, code, provider string, e trac
 	return res.LastInsertId()
 }
 
-const evInsertSQL = `INSERT INTO events (code, event_key, codigo, tipo, kind, description, detail, location, happened_at, provider, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code, event_key) DO NOTHING`
+const evInsertSQL = `INSERT INTO events (code, event_key, codigo, tipo, kind, description, detail, location, destination, address, happened_at, provider, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code, event_key) DO NOTHING`

@@ -22,15 +22,18 @@ const (
 	KindPosted         Kind = "posted"           // PO
 	KindTransit        Kind = "transit"          // RO, DO, PAR/18 …
 	KindArrivedBrazil  Kind = "arrived_brazil"   // PAR/16
-	KindCustoms        Kind = "customs"          // PAR/21, PAR/10, PAR/31
+	KindCustoms        Kind = "customs"          // PAR/21: under customs inspection
 	KindTaxDue         Kind = "tax_due"          // PAR/17: the person must pay
+	KindTaxPaid        Kind = "tax_paid"         // PAR/31: payment confirmed, delivery resumes
+	KindCustomsCleared Kind = "customs_cleared"  // PAR/10: customs inspection finished
 	KindOutForDelivery Kind = "out_for_delivery" // OEC/01, OEC/03
 	KindDeliveryFailed Kind = "delivery_failed"  // BDE/20 …: a new attempt follows
 	KindAwaitingPickup Kind = "awaiting_pickup"  // LDI
 	KindDelivered      Kind = "delivered"        // BDE/01, BDI/01, BDR/01 (final)
 	KindReturning      Kind = "returning"        // OEC/09, BDI/26: going back to the sender
 	KindReturned       Kind = "returned"         // BDE/23 (final)
-	KindLost           Kind = "lost"             // lost, stolen, seized (final)
+	KindLost           Kind = "lost"             // lost or stolen (final)
+	KindSeized         Kind = "seized"           // BDE/43: seized by an authority (final)
 	KindCorrection     Kind = "correction"       // EST: disregard the previous event
 	KindOther          Kind = "other"            // unknown codes: shown as described
 )
@@ -38,7 +41,7 @@ const (
 // Final reports whether no further movement is expected.
 func (k Kind) Final() bool {
 	switch k {
-	case KindDelivered, KindReturned, KindLost:
+	case KindDelivered, KindReturned, KindLost, KindSeized:
 		return true
 	}
 	return false
@@ -56,6 +59,12 @@ type Event struct {
 	Description string // as the provider words it (descricao)
 	Detail      string // detalhe, trimmed
 	Location    string // "CIDADE/UF", or a foreign unit's name
+	// Destination is where the parcel is headed ("CIDADE/UF" or a foreign
+	// unit's name), for transfers that say so; "" otherwise.
+	Destination string
+	// Address is the unit's street address ("RUA X, 157 - BAIRRO"), when
+	// the provider gives it (awaiting pickup, out for delivery).
+	Address string
 	At          time.Time
 }
 
