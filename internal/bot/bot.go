@@ -86,6 +86,7 @@ type Bot struct {
 	lastHandled atomic.Int64
 	senders     atomic.Pointer[senders] // set while Run runs
 	pending     atomic.Int64
+	undo        undoBook
 }
 
 // New builds a bot from cfg.
@@ -120,14 +121,43 @@ func New(cfg Config) *Bot {
 	return b
 }
 
-// Setup removes any webhook (getUpdates refuses to run beside one) and
-// publishes the command menu. Failures are logged: the loop still works.
+// Caller calls Bot API methods the library has no config for
+// (*telegram.Client is one).
+type Caller interface {
+	Call(method string, params tgbotapi.Params) (*tgbotapi.APIResponse, error)
+}
+
+// Setup removes any webhook (getUpdates refuses to run beside one),
+// publishes the command menus (one for private chats, one for groups; the
+// default scope's menu is removed) and the bot's description and short
+// description. Failures are logged: the loop still works.
 func (b *Bot) Setup(ctx context.Context) {
 	if _, err := b.api.Request(tgbotapi.DeleteWebhookConfig{}); err != nil {
 		b.log.Warn("deleteWebhook failed", slog.Any("error", err))
 	}
-	if _, err := b.api.Request(tgbotapi.NewSetMyCommands(commandMenu...)); err != nil {
-		b.log.Warn("setMyCommands failed", slog.Any("error", err))
+	for _, m := range []struct {
+		scope tgbotapi.BotCommandScope
+		cmds  []tgbotapi.BotCommand
+	}{
+		{tgbotapi.NewBotCommandScopeAllPrivateChats(), privateMenu},
+		{tgbotapi.NewBotCommandScopeAllGroupChats(), groupMenu},
+	} {
+		if _, err := b.api.Request(tgbotapi.NewSetMyCommandsWithScope(m.scope, m.cmds...)); err != nil {
+			b.log.Warn("setMyCommands failed", slog.String("scope", m.scope.Type), slog.Any("error", err))
+		}
+	}
+	if _, err := b.api.Request(tgbotapi.NewDeleteMyCommands()); err != nil {
+		b.log.Warn("deleteMyCommands failed", slog.Any("error", err))
+	}
+	c, ok := b.api.(Caller)
+	if !ok {
+		return
+	}
+	if _, err := c.Call("setMyDescription", tgbotapi.Params{"description": botDescription}); err != nil {
+		b.log.Warn("setMyDescription failed", slog.Any("error", err))
+	}
+	if _, err := c.Call("setMyShortDescription", tgbotapi.Params{"short_description": botShortDescription}); err != nil {
+		b.log.Warn("setMyShortDescription failed", slog.Any("error", err))
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -37,6 +39,8 @@ func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 		toast = b.showHistory(ctx, chat, strings.TrimPrefix(data, cbHistory))
 	case strings.HasPrefix(data, cbDelete):
 		toast = b.removeFromList(ctx, q, strings.TrimPrefix(data, cbDelete))
+	case strings.HasPrefix(data, cbUndo):
+		toast = b.undoRemove(ctx, q, strings.TrimPrefix(data, cbUndo))
 	case strings.HasPrefix(data, "erase:") && !eraseAllowed(data, q.From):
 		toast = "Só quem pediu pode confirmar."
 	case strings.HasPrefix(data, cbEraseYes):
@@ -47,7 +51,7 @@ func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 			return
 		}
 		b.log.Info("chat data deleted on request", slog.Int64("chat_id", chat.ID), slog.Int("codes", n))
-		b.edit(ctx, chat.ID, q.Message.MessageID, eraseDoneText(n))
+		b.edit(ctx, chat.ID, q.Message.MessageID, eraseDoneText(n, isGroup(chat)))
 		toast = "Dados apagados"
 	case strings.HasPrefix(data, cbEraseNo):
 		b.edit(ctx, chat.ID, q.Message.MessageID, eraseNo)
@@ -100,7 +104,7 @@ func (b *Bot) showHistory(ctx context.Context, chat *tgbotapi.Chat, code string)
 		b.log.Error("reading events failed", slog.String("code", code), slog.Any("error", err))
 		return "Não consegui ler o histórico agora."
 	}
-	for _, text := range renderHistory(p, evs) {
+	for _, text := range renderHistory(p, evs, b.now()) {
 		b.reply(ctx, chat.ID, text, nil)
 	}
 	return ""
@@ -121,8 +125,76 @@ func (b *Bot) removeFromList(ctx context.Context, q *tgbotapi.CallbackQuery, cod
 		return "Não consegui remover agora. Tente de novo daqui a pouco."
 	}
 	b.dropButtons(q, code)
-	b.reply(ctx, chat.ID, removedText(code, p.Description), nil)
+	b.undo.put(chat.ID, code, p.Description, b.now().Add(UndoWindow))
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonData(undoButton, cbUndo+code)))
+	b.reply(ctx, chat.ID, removedUndoText(code, p.Description), kb)
 	return "Removido"
+}
+
+// UndoWindow is how long a 🗑 press can be undone.
+const UndoWindow = time.Minute
+
+// undoRemove puts back a code removed with 🗑 in the last UndoWindow, with
+// its description, and takes the undo button off the message.
+func (b *Bot) undoRemove(ctx context.Context, q *tgbotapi.CallbackQuery, code string) string {
+	chat := q.Message.Chat
+	desc, ok := b.undo.take(chat.ID, code, b.now())
+	b.edit(ctx, chat.ID, q.Message.MessageID, removedText(code, desc))
+	if !ok {
+		return undoExpired
+	}
+	res, err := b.st.AddPackages(ctx, chatRef(chat), []store.PackageItem{{Code: code, Description: desc}}, b.cfg.MaxCodesPerChat)
+	if err != nil {
+		b.log.Error("restoring a code failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
+		return saveFailed
+	}
+	if len(res.OverCap) > 0 {
+		b.reply(ctx, chat.ID, capText(b.cfg.MaxCodesPerChat, isGroup(chat)), nil)
+		return ""
+	}
+	b.reply(ctx, chat.ID, restoredText(code, desc), nil)
+	return "Desfeito"
+}
+
+// undoBook remembers, for UndoWindow, what 🗑 removed (in memory: a
+// restart only costs the chance to undo).
+type undoBook struct {
+	mu sync.Mutex
+	m  map[undoKey]undoEntry
+}
+
+type undoKey struct {
+	chat int64
+	code string
+}
+
+type undoEntry struct {
+	desc  string
+	until time.Time
+}
+
+func (u *undoBook) put(chat int64, code, desc string, until time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.m == nil {
+		u.m = map[undoKey]undoEntry{}
+	}
+	for k, e := range u.m { // keep it small: drop what expired
+		if until.Sub(e.until) > UndoWindow {
+			delete(u.m, k)
+		}
+	}
+	u.m[undoKey{chat, code}] = undoEntry{desc, until}
+}
+
+// take returns the description to restore, once, while still in time.
+func (u *undoBook) take(chat int64, code string, now time.Time) (string, bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	e, ok := u.m[undoKey{chat, code}]
+	delete(u.m, undoKey{chat, code})
+	return e.desc, ok && now.Before(e.until)
 }
 
 // dropButtons removes code's row of buttons from the list message.

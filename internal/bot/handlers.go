@@ -10,6 +10,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/rastreio/rastreio/internal/message"
 	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/trackcode"
@@ -17,11 +18,24 @@ import (
 
 // Callback data prefixes (Telegram allows 64 bytes).
 const (
-	cbHistory  = "h:"
-	cbDelete   = "d:"
+	cbHistory  = message.CallbackHistory
+	cbDelete   = message.CallbackStop
+	cbUndo     = "u:"
 	cbEraseYes = "erase:yes"
 	cbEraseNo  = "erase:no"
 )
+
+type replyToKey struct{}
+
+// withReplyTo makes the replies sent with ctx answer message id (groups).
+func withReplyTo(ctx context.Context, id int) context.Context {
+	return context.WithValue(ctx, replyToKey{}, id)
+}
+
+func replyTo(ctx context.Context) int {
+	id, _ := ctx.Value(replyToKey{}).(int)
+	return id
+}
 
 // maxRetryAfter is the longest a reply waits on a 429 before giving up.
 const maxRetryAfter = 3 * time.Second
@@ -80,6 +94,10 @@ func (b *Bot) onMessage(ctx context.Context, m *tgbotapi.Message, edited bool) {
 			}
 		}
 		return
+	}
+	if isGroup(chat) {
+		// In a busy group the answer names whose message it answers.
+		ctx = withReplyTo(ctx, m.MessageID)
 	}
 	if ok, warn := b.flood.allow(chat.ID, b.now()); !ok {
 		if warn {
@@ -167,14 +185,14 @@ func (b *Bot) onCommand(ctx context.Context, m *tgbotapi.Message, text string) {
 		b.reply(ctx, chat.ID, welcomeText(b.cfg.Providers), nil)
 	case "help", "ajuda":
 		b.touch(ctx, chat)
-		b.reply(ctx, chat.ID, helpText(), nil)
+		b.reply(ctx, chat.ID, helpText(isGroup(chat)), nil)
 	case "privacidade", "privacy":
 		b.touch(ctx, chat)
-		b.reply(ctx, chat.ID, privacyText(b.cfg.Providers), nil)
+		b.reply(ctx, chat.ID, privacyText(b.cfg.Providers, isGroup(chat)), nil)
 	case "gif":
 		b.touch(ctx, chat)
 		b.sendGIFs(ctx, chat.ID)
-	case "add", "rastrear", "adicionar":
+	case "add", "rastrear", "rastreio", "rastreamento", "adicionar":
 		b.addFromText(ctx, chat, args, addUsage)
 	case "pacotes", "list", "lista":
 		b.touch(ctx, chat)
@@ -207,11 +225,11 @@ func (b *Bot) addCodes(ctx context.Context, chat *tgbotapi.Chat, f trackcode.Fin
 	res, err := b.st.AddPackages(ctx, chatRef(chat), its, b.cfg.MaxCodesPerChat)
 	if err != nil {
 		b.log.Error("saving codes failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
-		b.reply(ctx, chat.ID, "😕 Não consegui salvar agora. Tente de novo daqui a pouco.", nil)
+		b.reply(ctx, chat.ID, saveFailed, nil)
 		return
 	}
 	b.log.Debug("codes saved", slog.Int64("chat_id", chat.ID), slog.Int("added", len(res.Added)), slog.Int("renamed", len(res.Renamed)), slog.Int("over_cap", len(res.OverCap)))
-	for _, text := range renderAdded(res, f, b.cfg.MaxCodesPerChat) {
+	for _, text := range renderAdded(res, f, b.cfg.MaxCodesPerChat, isGroup(chat)) {
 		b.reply(ctx, chat.ID, text, nil)
 	}
 }
@@ -220,14 +238,14 @@ func (b *Bot) sendList(ctx context.Context, chat *tgbotapi.Chat) {
 	ps, err := b.st.Packages(ctx, chat.ID)
 	if err != nil {
 		b.log.Error("listing packages failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
-		b.reply(ctx, chat.ID, "😕 Não consegui ler a lista agora. Tente de novo daqui a pouco.", nil)
+		b.reply(ctx, chat.ID, listFailed, nil)
 		return
 	}
 	if len(ps) == 0 {
-		b.reply(ctx, chat.ID, emptyList, nil)
+		b.reply(ctx, chat.ID, emptyListText(isGroup(chat)), nil)
 		return
 	}
-	for _, p := range renderList(ps, b.cfg.MaxCodesPerChat, isGroup(chat)) {
+	for _, p := range renderList(ps, b.cfg.MaxCodesPerChat, isGroup(chat), b.now()) {
 		b.reply(ctx, chat.ID, p.text, p.markup)
 	}
 }
@@ -246,7 +264,7 @@ func (b *Bot) removeCodes(ctx context.Context, chat *tgbotapi.Chat, args string)
 	for _, c := range codes {
 		p, err := b.st.TrackedPackage(ctx, chat.ID, c)
 		if errors.Is(err, store.ErrNotFound) {
-			blocks = append(blocks, notTrackedText(c))
+			blocks = append(blocks, notTrackedText(c, isGroup(chat)))
 			continue
 		}
 		if err == nil {
@@ -254,7 +272,7 @@ func (b *Bot) removeCodes(ctx context.Context, chat *tgbotapi.Chat, args string)
 		}
 		if err != nil {
 			b.log.Error("removing a code failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
-			blocks = append(blocks, "😕 Não consegui remover <code>"+esc(c)+"</code> agora. Tente de novo daqui a pouco.")
+			blocks = append(blocks, removeFailedText(c))
 			continue
 		}
 		blocks = append(blocks, removedText(c, p.Description))
@@ -275,7 +293,7 @@ func (b *Bot) askErase(ctx context.Context, chat *tgbotapi.Chat, from *tgbotapi.
 		tgbotapi.NewInlineKeyboardButtonData("🗑 Sim, apagar tudo", eraseData(cbEraseYes, from)),
 		tgbotapi.NewInlineKeyboardButtonData("Cancelar", eraseData(cbEraseNo, from)),
 	))
-	b.reply(ctx, chat.ID, eraseAskText(len(ps)), kb)
+	b.reply(ctx, chat.ID, eraseAskText(len(ps), isGroup(chat)), kb)
 }
 
 func eraseData(prefix string, from *tgbotapi.User) string {
@@ -332,6 +350,10 @@ func (b *Bot) sendNow(ctx context.Context, chatID int64, html string, markup any
 		m := tgbotapi.NewMessage(chatID, html)
 		m.ParseMode = tgbotapi.ModeHTML
 		m.DisableWebPagePreview = true
+		if id := replyTo(ctx); id != 0 {
+			m.ReplyToMessageID = id
+			m.AllowSendingWithoutReply = true // the message may be gone
+		}
 		if markup != nil {
 			m.ReplyMarkup = markup
 		}

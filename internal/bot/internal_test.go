@@ -104,7 +104,7 @@ func TestRenderListPages(t *testing.T) {
 	for i := 0; i < 23; i++ {
 		ps = append(ps, store.Package{Code: fmt.Sprintf("QQ%09dBR", i), Description: strings.Repeat("<é>", 33), State: "new"})
 	}
-	pages := renderList(ps, 100, false)
+	pages := renderList(ps, 100, false, time.Now())
 	if len(pages) != 3 {
 		t.Fatalf("%d pages, want 3", len(pages))
 	}
@@ -132,8 +132,11 @@ func TestRenderListPages(t *testing.T) {
 	if n != 23 {
 		t.Fatalf("%d button rows, want 23", n)
 	}
-	if !strings.Contains(pages[0].text, "(23 de 100)") {
-		t.Fatal("no count in the header")
+	if strings.Contains(pages[0].text, "de no máximo") {
+		t.Fatal("the cap is shown although far")
+	}
+	if near := renderList(ps, 25, false, time.Now()); !strings.Contains(near[0].text, "23 de no máximo 25") {
+		t.Fatal("the cap is not shown when near")
 	}
 }
 

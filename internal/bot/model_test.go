@@ -67,10 +67,11 @@ var modelDescs = []string{
 }
 
 var (
-	modelListLine = regexp.MustCompile(`^(\d+)\. ([A-Z]{2}[0-9]{9}[A-Z]{2})(?: — (.*))?$`)
-	modelBullet   = regexp.MustCompile(`^• ([A-Z]{2}[0-9]{9}[A-Z]{2})(?: — (.*))?$`)
+	modelListLine = regexp.MustCompile(`^(\d+)\. (?:(.*) · )?([A-Z]{2}[0-9]{9}[A-Z]{2})$`)
+	modelBullet   = regexp.MustCompile(`^• (?:(.*) · )?([A-Z]{2}[0-9]{9}[A-Z]{2})$`)
 	modelOneCode  = regexp.MustCompile(`O código ([A-Z]{2}[0-9]{9}[A-Z]{2}) parece`)
-	modelHeader   = regexp.MustCompile(`^📦 (Seus pacotes|Pacotes do grupo) \((\d+) de (\d+)\)$`)
+	modelHeader   = regexp.MustCompile(`^📦 (Seus pacotes|Pacotes do grupo)$`)
+	modelCapNote  = regexp.MustCompile(`^(\d+) de no máximo (\d+);`)
 )
 
 const listFooter = "📜 histórico · 🗑 parar de acompanhar"
@@ -486,7 +487,7 @@ func (w *world) settle(step int) {
 			}
 			if e.list {
 				n = 1
-				for n <= len(msgs) && n > 0 && !strings.HasSuffix(msgs[n-1].Text, listFooter) && !strings.HasPrefix(msgs[0].Text, "Você ainda não") {
+				for n <= len(msgs) && n > 0 && !strings.HasSuffix(msgs[n-1].Text, listFooter) && !strings.HasPrefix(msgs[0].Text, "Você ainda não") && !strings.HasPrefix(msgs[0].Text, "Este grupo ainda não") {
 					n++
 				}
 			}
@@ -899,9 +900,9 @@ func (w *world) modelAddN(c *mChat, codes []found, bad []string, truncated bool,
 			case modelBullet.MatchString(l):
 				m := modelBullet.FindStringSubmatch(l)
 				if cur == "bad" {
-					gotBad = append(gotBad, m[1])
+					gotBad = append(gotBad, m[2])
 				} else {
-					sec[cur] = append(sec[cur], mPkg{m[1], m[2]})
+					sec[cur] = append(sec[cur], mPkg{m[2], m[1]})
 				}
 			case strings.HasPrefix(l, "•"):
 				return fmt.Errorf("unreadable line %q", l)
@@ -978,6 +979,9 @@ func (w *world) del(c *mChat) update {
 func (w *world) modelRemove(c *mChat, code, what string) {
 	i := c.find(code)
 	want := "Você não acompanha " + code + ". Veja /pacotes."
+	if c.group() {
+		want = "Este grupo não acompanha " + code + ". Veja /pacotes."
+	}
 	if i >= 0 {
 		want = removedLine(c.pkgs[i])
 		c.pkgs = slices.Delete(c.pkgs, i, i+1)
@@ -1006,7 +1010,7 @@ func (w *world) list(c *mChat) update {
 		c.pages = nil
 		w.expect(c, expectation{what: text, list: true, check: func(msgs []telegramtest.Call) error {
 			if len(want) == 0 {
-				if !strings.HasPrefix(msgs[0].Text, "Você ainda não acompanha nenhum pacote") {
+				if !strings.HasPrefix(msgs[0].Text, "Você ainda não acompanha nenhum pacote") && !strings.HasPrefix(msgs[0].Text, "Este grupo ainda não acompanha nenhum pacote") {
 					return fmt.Errorf("empty list: %q", msgs[0].Text)
 				}
 				return nil
@@ -1024,9 +1028,12 @@ func (w *world) list(c *mChat) update {
 						if c.group() {
 							title = "Pacotes do grupo"
 						}
-						if pi != 0 || h[1] != title || h[2] != strconv.Itoa(len(want)) || h[3] != strconv.Itoa(capN) {
-							return fmt.Errorf("header %q on page %d, want %s (%d de %d)", l, pi, title, len(want), capN)
+						if pi != 0 || h[1] != title {
+							return fmt.Errorf("header %q on page %d, want %s", l, pi, title)
 						}
+					}
+					if h := modelCapNote.FindStringSubmatch(l); h != nil && (h[1] != strconv.Itoa(len(want)) || h[2] != strconv.Itoa(capN)) {
+						return fmt.Errorf("cap note %q, want %d of %d", l, len(want), capN)
 					}
 					lm := modelListLine.FindStringSubmatch(l)
 					if lm == nil {
@@ -1035,8 +1042,8 @@ func (w *world) list(c *mChat) update {
 					if lm[1] != strconv.Itoa(len(got)+1) {
 						return fmt.Errorf("item numbered %s, want %d", lm[1], len(got)+1)
 					}
-					got = append(got, mPkg{lm[2], lm[3]})
-					page.codes = append(page.codes, lm[2])
+					got = append(got, mPkg{lm[3], lm[2]})
+					page.codes = append(page.codes, lm[3])
 				}
 				var buttons []string
 				for _, row := range kb.InlineKeyboard {
@@ -1086,9 +1093,9 @@ func (w *world) press(c *mChat) update {
 			case !ok:
 			case history && i >= 0:
 				wantToast = ""
-				first := "📜 Histórico de " + code
+				first := "📜 " + code
 				if d := c.pkgs[i].desc; d != "" {
-					first += " — " + d
+					first = "📜 " + d + " · " + code
 				}
 				w.expect(c, expectation{what: "📜 " + code, n: 1, check: func(msgs []telegramtest.Call) error {
 					if l, _, _ := strings.Cut(msgs[0].Text, "\n"); l != first {
@@ -1100,7 +1107,7 @@ func (w *world) press(c *mChat) update {
 				wantToast = "Esse código não está mais na lista."
 			case i >= 0:
 				wantToast = "Removido"
-				want := removedLine(c.pkgs[i])
+				want := strings.TrimSuffix(removedLine(c.pkgs[i]), ".") + ". Tocou sem querer? Dá para desfazer por 1 minuto."
 				c.pkgs = slices.Delete(c.pkgs, i, i+1)
 				w.expect(c, expectation{what: "🗑 " + code, n: 1, check: func(msgs []telegramtest.Call) error {
 					if msgs[0].Text != want {
@@ -1136,6 +1143,9 @@ func (w *world) askErase(c *mChat) update {
 		w.expect(c, expectation{what: "/apagar_meus_dados", n: 1, check: func(msgs []telegramtest.Call) error {
 			m := msgs[0]
 			what := "o número desta conversa"
+			if c.group() {
+				what = "o número deste grupo"
+			}
 			switch {
 			case n == 1:
 				what = "1 código com a sua descrição"

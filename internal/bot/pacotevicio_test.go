@@ -30,5 +30,5 @@ func TestPacoteVicioNamedInList(t *testing.T) {
 		checked.Unix(), code1); err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, h.say(1, "/pacotes").Text, "Verificado em "+message.FormatTime(checked)+" via PacoteVício (RapidAPI)")
+	mustContain(t, h.say(1, "/pacotes").Text, "Conferido "+message.When(checked, time.Now()))
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf16"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -79,33 +80,30 @@ func shorten(s string, max int) string {
 
 // statusLines renders a parcel's last known status (from the tracker's
 // columns) and when and where it was checked.
-func statusLines(p store.Package) string {
+func statusLines(p store.Package, now time.Time) string {
 	var b strings.Builder
 	switch {
 	case p.LastKind != "" || p.LastStatus != "":
-		ki := message.Info(tracking.Kind(p.LastKind))
+		k := tracking.Kind(p.LastKind)
+		ki := message.Info(k)
 		b.WriteString(ki.Emoji + " <b>" + esc(ki.Label) + "</b>")
-		if p.LastStatus != "" && !strings.EqualFold(p.LastStatus, ki.Label) {
+		if p.LastStatus != "" && !message.RepeatsLabel(k, p.LastStatus) {
 			b.WriteString(": " + esc(shorten(p.LastStatus, maxStatusLen)))
 		}
 		if !p.LastEventAt.IsZero() {
-			b.WriteString(" · " + message.FormatTime(p.LastEventAt))
+			b.WriteString(" · " + message.When(p.LastEventAt, now))
 		}
 	case p.State == "notfound":
-		b.WriteString("🔎 Ainda não aparece no rastreio; sigo procurando")
+		b.WriteString(statusNotFound)
 	case p.State == "invalid":
-		b.WriteString("❌ O rastreio diz que este código não existe")
+		b.WriteString(statusInvalid)
 	case p.State == "expired":
-		b.WriteString("⌛ Não é mais acompanhado")
+		b.WriteString(statusExpired)
 	default:
-		b.WriteString("⏳ Aguardando a primeira verificação")
+		b.WriteString(statusWaiting)
 	}
 	if !p.CheckedAt.IsZero() {
-		b.WriteString("\n<i>Verificado em " + message.FormatTime(p.CheckedAt))
-		if p.CheckedBy != "" {
-			b.WriteString(" via " + esc(providerName(p.CheckedBy)))
-		}
-		b.WriteString("</i>")
+		b.WriteString("\n<i>Conferido " + message.When(p.CheckedAt, now) + "</i>")
 	}
 	return b.String()
 }
@@ -116,14 +114,17 @@ type listPage struct {
 	markup tgbotapi.InlineKeyboardMarkup
 }
 
+// capNear is how close to the per-chat cap a list must be for /pacotes
+// to mention the cap.
+func capNear(n, max int) bool { return max > 0 && n >= max-max/10 }
+
 // renderList renders a chat's parcels in pages of at most ListPageSize,
-// each parcel with a 📜 history and a 🗑 remove button.
-func renderList(ps []store.Package, max int, group bool) []listPage {
-	title := "📦 <b>Seus pacotes</b>"
-	if group {
-		title = "📦 <b>Pacotes do grupo</b>"
+// numbered, each with a "📜 N" history and a "🗑 N" remove button.
+func renderList(ps []store.Package, max int, group bool, now time.Time) []listPage {
+	header := listTitle(group)
+	if capNear(len(ps), max) {
+		header += "\n" + capNote(len(ps), max)
 	}
-	header := title + " (" + strconv.Itoa(len(ps)) + " de " + strconv.Itoa(max) + ")"
 	var pages []listPage
 	var blocks []string
 	var rows [][]tgbotapi.InlineKeyboardButton
@@ -140,83 +141,66 @@ func renderList(ps []store.Package, max int, group bool) []listPage {
 		blocks, rows, n = nil, nil, 0
 	}
 	for i, p := range ps {
-		block := "<b>" + strconv.Itoa(i+1) + ".</b> <code>" + esc(p.Code) + "</code>"
+		num := strconv.Itoa(i + 1)
+		block := "<b>" + num + ".</b> "
 		if p.Description != "" {
-			block += " — " + esc(p.Description)
+			block += "<b>" + esc(p.Description) + "</b> · "
 		}
-		block += "\n" + statusLines(p)
+		block += "<code>" + esc(p.Code) + "</code>\n" + statusLines(p, now)
 		if len(blocks) == ListPageSize || n+textLen(block)+2 > MaxMessageLen-200 {
 			flush()
 		}
 		blocks = append(blocks, block)
 		n += textLen(block) + 2
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(
-			tgbotapi.NewInlineKeyboardButtonData("📜 "+p.Code, cbHistory+p.Code),
-			tgbotapi.NewInlineKeyboardButtonData("🗑 "+p.Code, cbDelete+p.Code),
+			tgbotapi.NewInlineKeyboardButtonData("📜 "+num, cbHistory+p.Code),
+			tgbotapi.NewInlineKeyboardButtonData("🗑 "+num, cbDelete+p.Code),
 		))
 	}
 	flush()
 	if len(pages) > 0 {
-		pages[len(pages)-1].text += "\n\n📜 histórico · 🗑 parar de acompanhar"
+		pages[len(pages)-1].text += "\n\n" + listFooter
 	}
 	return pages
 }
 
 // renderHistory renders a parcel's stored events, oldest first.
-func renderHistory(p store.Package, evs []store.Event) []string {
-	header := "📜 <b>Histórico de</b> <code>" + esc(p.Code) + "</code>"
-	if p.Description != "" {
-		header += " — " + esc(p.Description)
-	}
+func renderHistory(p store.Package, evs []store.Event, now time.Time) []string {
+	header := message.Header("📜", p.Code, p.Description) + "\n<b>Histórico</b>"
 	if len(evs) == 0 {
-		return []string{header + "\n\nAinda não há movimentações registradas. " + statusLines(p) +
-			"\n\nAviso aqui assim que aparecer a primeira."}
+		return []string{header + "\n\n" + historyEmpty + "\n" + statusLines(p, now)}
 	}
 	blocks := []string{header}
 	for _, e := range evs {
-		ki := message.Info(e.Kind)
-		title := e.Description
-		if title == "" {
-			title = ki.Label
-		}
-		b := ki.Emoji + " <b>" + esc(shorten(title, maxStatusLen)) + "</b>"
-		if e.Detail != "" {
-			b += "\n<i>" + esc(shorten(e.Detail, maxStatusLen)) + "</i>"
-		}
-		b += "\n"
-		if e.Location != "" {
-			b += esc(e.Location) + " · "
-		}
-		b += message.FormatTime(e.At)
-		blocks = append(blocks, b)
+		blocks = append(blocks, message.HistoryLines(e.Event, message.When(e.At, now)))
 	}
 	return joinBlocks(blocks, "\n\n")
 }
 
 // renderAdded answers a message with codes: every accepted code named,
 // renames, codes already there, the cap, mistyped codes.
-func renderAdded(res store.AddResult, f trackcode.Findings, max int) []string {
+func renderAdded(res store.AddResult, f trackcode.Findings, max int, group bool) []string {
 	var blocks []string
 	if len(res.Added) > 0 {
-		blocks = append(blocks, "✅ "+plural(len(res.Added), "Pronto! Vou acompanhar:", "Pronto! Vou acompanhar estes:"))
+		blocks = append(blocks, addedHead(len(res.Added)))
 		blocks = append(blocks, items(res.Added)...)
 	}
 	if len(res.Renamed) > 0 {
-		blocks = append(blocks, "✏️ "+plural(len(res.Renamed), "Descrição atualizada:", "Descrições atualizadas:"))
+		blocks = append(blocks, renamedHead(len(res.Renamed)))
 		blocks = append(blocks, items(res.Renamed)...)
 	}
 	if len(res.Kept) > 0 {
-		blocks = append(blocks, "📌 "+plural(len(res.Kept), "Já estava na sua lista:", "Já estavam na sua lista:"))
+		blocks = append(blocks, keptHead(len(res.Kept), group))
 		blocks = append(blocks, items(res.Kept)...)
 	}
 	if len(res.OverCap) > 0 {
-		blocks = append(blocks, "", capText(max)+"\nFicaram de fora:")
+		blocks = append(blocks, "", capText(max, group)+overCapTail)
 		for _, c := range res.OverCap {
 			blocks = append(blocks, "• <code>"+esc(c)+"</code>")
 		}
 	}
 	if f.Truncated {
-		blocks = append(blocks, "", "ℹ️ Li só os "+strconv.Itoa(trackcode.MaxPerMessage)+" primeiros códigos da mensagem; mande os outros em seguida.")
+		blocks = append(blocks, "", truncatedText(trackcode.MaxPerMessage))
 	}
 	if len(f.Mistyped) > 0 {
 		blocks = append(blocks, "", mistypedText(f.Mistyped))
@@ -224,7 +208,7 @@ func renderAdded(res store.AddResult, f trackcode.Findings, max int) []string {
 	if len(res.Added) > 0 {
 		blocks = append(blocks, "", firstStatus)
 	} else if len(res.Renamed)+len(res.Kept) > 0 {
-		blocks = append(blocks, "", "Veja tudo em /pacotes.")
+		blocks = append(blocks, "", seeList)
 	}
 	return joinBlocks(blocks, "\n")
 }

@@ -11,21 +11,43 @@ import (
 )
 
 // The bot's pt-BR texts, in Telegram HTML. Every interpolated value goes
-// through message.Esc.
+// through message.Esc. Words: "pacote" is the parcel, "código" its
+// tracking code, "rastreio" the service. Texts that differ in a group say
+// "este grupo" and lead with /add: in privacy mode a group's bot sees
+// only commands.
 
 var esc = message.Esc
 
-// commandMenu is the menu Telegram shows next to the text box.
-var commandMenu = []tgbotapi.BotCommand{
+// privateMenu and groupMenu are the command menus Telegram shows next to
+// the text box, per scope (commandMenus).
+var privateMenu = []tgbotapi.BotCommand{
 	{Command: "pacotes", Description: "Ver seus pacotes e o último status"},
-	{Command: "add", Description: "Acompanhar um código: /add CÓDIGO descrição"},
+	{Command: "rastrear", Description: "Acompanhar um código: /rastrear CÓDIGO descrição"},
 	{Command: "remover", Description: "Parar de acompanhar: /remover CÓDIGO"},
 	{Command: "gif", Description: "Tutorial animado"},
 	{Command: "ajuda", Description: "Como usar e exemplos"},
-	{Command: "privacidade", Description: "O que eu guardo e para onde vão os códigos"},
+	{Command: "privacidade", Description: "O que eu guardo e quem consulta os códigos"},
 	{Command: "apagar_meus_dados", Description: "Apagar tudo desta conversa"},
-	{Command: "start", Description: "Boas-vindas"},
 }
+
+var groupMenu = []tgbotapi.BotCommand{
+	{Command: "rastrear", Description: "Acompanhar um código: /rastrear CÓDIGO descrição"},
+	{Command: "pacotes", Description: "Ver os pacotes do grupo e o último status"},
+	{Command: "remover", Description: "Parar de acompanhar: /remover CÓDIGO"},
+	{Command: "ajuda", Description: "Como usar no grupo"},
+	{Command: "privacidade", Description: "O que eu guardo e quem consulta os códigos"},
+	{Command: "apagar_meus_dados", Description: "Apagar tudo deste grupo"},
+}
+
+// botDescription is what a person sees in an empty chat before pressing
+// Start (setMyDescription, up to 512 characters); botShortDescription is
+// on the bot's profile and in shared links (setMyShortDescription, up to
+// 120).
+const (
+	botDescription = "📦 Eu acompanho seus pacotes dos Correios e aviso aqui quando eles se mexem: postado, em trânsito, taxa a pagar, saiu para entrega, aguardando retirada, entregue.\n\n" +
+		"Toque em Iniciar e mande o código de rastreio (13 caracteres, como " + exampleCode + "). Funciona em grupos também."
+	botShortDescription = "Acompanho seus pacotes dos Correios e aviso quando eles se mexem. Mande o código de rastreio."
+)
 
 const exampleCode = "QQ850419295BR"
 
@@ -53,11 +75,19 @@ func providersText(ps []string) string {
 	return strings.Join(names[:len(names)-1], ", ") + " e " + names[len(names)-1]
 }
 
+// here is "desta conversa" or "deste grupo".
+func here(group bool) string {
+	if group {
+		return "deste grupo"
+	}
+	return "desta conversa"
+}
+
 func welcomeText(providers []string) string {
-	return "👋 Olá! Eu acompanho encomendas dos Correios e aviso aqui quando elas se mexem.\n\n" +
+	return "👋 Olá! Eu acompanho pacotes dos Correios e aviso aqui quando eles se mexem.\n\n" +
 		"<b>Como usar:</b> me mande o código de rastreio, com uma descrição se quiser:\n" +
 		"<code>" + exampleCode + " tênis</code>\n" +
-		"Pode mandar vários de uma vez, um por linha. Em grupos, use <code>/add " + exampleCode + " tênis</code>.\n\n" +
+		"Pode mandar vários de uma vez, um por linha.\n\n" +
 		"/pacotes mostra o que estou acompanhando, /gif mostra um tutorial e /ajuda tem todos os comandos.\n\n" +
 		"🔒 Guardo só os códigos, as descrições e o número desta conversa. Os códigos são consultados via " +
 		providersText(providers) + ". Para apagar tudo, use /apagar_meus_dados (detalhes em /privacidade)."
@@ -71,12 +101,25 @@ func groupWelcomeText(providers []string) string {
 		providersText(providers) + ". /apagar_meus_dados apaga tudo do grupo (detalhes em /privacidade)."
 }
 
-func helpText() string {
+func helpText(group bool) string {
+	if group {
+		return "📖 <b>Como usar no grupo</b>\n\n" +
+			"<b>Acompanhar um pacote:</b> use o comando com o código e uma descrição, por exemplo:\n" +
+			"<code>/add " + exampleCode + " tênis</code> (ou /rastrear, /rastreio)\n" +
+			"Vários de uma vez? Um por linha depois do comando. Mandar um código de novo com outro texto troca a descrição.\n\n" +
+			"<b>Comandos</b>\n" +
+			"/pacotes — os pacotes deste grupo, com o último status (ou /list)\n" +
+			"/remover <code>CÓDIGO</code> — parar de acompanhar (ou /del)\n" +
+			"/privacidade — o que eu guardo e quem consulta os códigos\n" +
+			"/apagar_meus_dados — apagar tudo deste grupo (só administradores)\n" +
+			"/ajuda — esta mensagem (ou /help)\n\n" +
+			"Eu aviso aqui sozinho quando um pacote se mexer; não precisa perguntar."
+	}
 	return "📖 <b>Como usar</b>\n\n" +
-		"<b>Adicionar um pacote:</b> mande o código com uma descrição, por exemplo:\n" +
+		"<b>Acompanhar um pacote:</b> mande o código com uma descrição, por exemplo:\n" +
 		"<code>" + exampleCode + " tênis</code>\n" +
 		"Vários de uma vez? Um por linha, cada um com a sua descrição. Mandar um código de novo com outro texto troca a descrição.\n" +
-		"Em grupos, use <code>/add " + exampleCode + " tênis</code> (ou /rastrear).\n\n" +
+		"Também vale <code>/rastrear " + exampleCode + " tênis</code> (ou /add, /rastreio).\n\n" +
 		"<b>Comandos</b>\n" +
 		"/pacotes — seus pacotes, com o último status (ou /list)\n" +
 		"/remover <code>CÓDIGO</code> — parar de acompanhar (ou /del)\n" +
@@ -87,25 +130,44 @@ func helpText() string {
 		"Eu aviso sozinho quando o pacote se mexer; não precisa perguntar."
 }
 
-func privacyText(providers []string) string {
+func privacyText(providers []string, group bool) string {
+	who, codes := "o número desta conversa", "os códigos que você mandou e as descrições que deu a eles"
+	if group {
+		who, codes = "o número e o nome deste grupo", "os códigos mandados aqui e as descrições que deram a eles"
+	}
 	return "🔒 <b>Privacidade</b>\n\n" +
-		"Guardo só o necessário para avisar você:\n" +
-		"• o número desta conversa (e o nome do grupo, em grupos);\n" +
-		"• os códigos que você mandou e as descrições que deu a eles;\n" +
+		"Guardo só o necessário para avisar " + map[bool]string{false: "você", true: "o grupo"}[group] + ":\n" +
+		"• " + who + ";\n" +
+		"• " + codes + ";\n" +
 		"• o histórico de rastreio desses códigos.\n" +
-		"Não guardo suas outras mensagens, nem telefone ou endereço.\n\n" +
-		"Os códigos (só os códigos, sem descrição nem dados seus) são consultados via " + providersText(providers) + ".\n\n" +
-		"Um código sai da lista quando você o remove (/remover) ou algum tempo depois da entrega. " +
-		"Para apagar tudo agora: /apagar_meus_dados."
+		"Não guardo outras mensagens, nem nomes, telefones ou endereços.\n\n" +
+		"Os códigos (só os códigos, sem descrição nem dados de ninguém) são consultados via " + providersText(providers) + ".\n\n" +
+		"Um código sai da lista quando alguém o remove (/remover) ou algum tempo depois da entrega. " +
+		"Para apagar tudo " + here(group) + " agora: /apagar_meus_dados."
 }
+
+// checkStore is where a person finds the right code.
+const checkStore = "Confira no e-mail de confirmação ou no app da loja"
 
 func mistypedText(codes []string) string {
 	if len(codes) == 1 {
 		return "🤔 O código <code>" + esc(codes[0]) + "</code> parece ter um erro de digitação: o dígito verificador (o último número) não confere com os outros. " +
-			"Confira na nota fiscal ou no e-mail da loja e mande de novo."
+			checkStore + " e mande de novo."
 	}
 	return "🤔 Estes códigos parecem ter um erro de digitação (o dígito verificador não confere):\n" +
-		codeLines(codes) + "\nConfira na nota fiscal ou no e-mail da loja e mande de novo."
+		codeLines(codes) + "\n" + checkStore + " e mande de novo."
+}
+
+// otherCarrierText answers codes that are not Correios' (Shopee, Mercado
+// Livre, Loggi, Jadlog, Cainiao …).
+func otherCarrierText(codes []string) string {
+	what := "Este código parece ser de outra transportadora"
+	if len(codes) > 1 {
+		what = "Estes códigos parecem ser de outra transportadora"
+	}
+	return "🚚 " + what + " (como Shopee, Mercado Livre, Loggi, Jadlog ou Cainiao):\n" + codeLines(codes) + "\n" +
+		"Eu só acompanho códigos dos <b>Correios</b>: 13 caracteres, duas letras, nove números e duas letras, como <code>" + exampleCode + "</code>. " +
+		"Acompanhe este no app ou no site da loja; se a loja mandou pelos Correios, o código certo está no pedido."
 }
 
 func codeLines(codes []string) string {
@@ -117,42 +179,72 @@ func codeLines(codes []string) string {
 }
 
 const (
-	noCodeText = "Não encontrei nenhum código de rastreio aí. Um código tem 13 caracteres — duas letras, nove números e duas letras — como <code>" +
+	noCodeText = "Não encontrei nenhum código de rastreio aí. Um código dos Correios tem 13 caracteres — duas letras, nove números e duas letras — como <code>" +
 		exampleCode + "</code>. Veja /ajuda."
-	noTextText  = "Recebi, mas só entendo texto 🙂 Mande o código de rastreio, como <code>" + exampleCode + "</code>, ou veja /ajuda."
-	floodText   = "⏳ Opa, muitas mensagens seguidas! Vou ignorar as próximas por um minutinho; depois é só mandar de novo."
-	floodToast  = "⏳ Muitos toques seguidos; espere um minutinho."
-	addUsage    = "Mande o código depois do comando, assim:\n<code>/add " + exampleCode + " tênis</code>"
-	delUsage    = "Diga qual código parar de acompanhar, assim:\n<code>/remover " + exampleCode + "</code>\nOu toque em 🗑 na lista de /pacotes."
-	emptyList   = "Você ainda não acompanha nenhum pacote. Mande um código, como <code>" + exampleCode + " tênis</code>, e eu aviso aqui quando ele se mexer."
-	staleButton = "Esse botão não vale mais. Use /pacotes para ver a lista atual."
-	eraseNo     = "Tudo certo, não apaguei nada."
-	firstStatus = "O primeiro status chega na próxima verificação (costuma levar alguns minutos); depois eu aviso aqui sempre que o pacote se mexer. Veja tudo em /pacotes."
-	gifCaption1 = "🎬 Para acompanhar um pacote, mande o código com uma descrição."
-	gifCaption2 = "🎬 Em /pacotes você vê o último status, o histórico (📜) e remove (🗑)."
+	noTextText   = "Recebi, mas só entendo texto 🙂 Mande o código de rastreio, como <code>" + exampleCode + "</code>, ou veja /ajuda."
+	floodText    = "⏳ Opa, muitas mensagens seguidas! Vou ignorar as próximas por um minutinho; depois é só mandar de novo."
+	floodToast   = "⏳ Muitos toques seguidos; espere um minutinho."
+	addUsage     = "Mande o código depois do comando, assim:\n<code>/add " + exampleCode + " tênis</code>"
+	delUsage     = "Diga qual código parar de acompanhar, assim:\n<code>/remover " + exampleCode + "</code>\nOu toque em 🗑 na lista de /pacotes."
+	staleButton  = "Esse botão não vale mais. Use /pacotes para ver a lista atual."
+	eraseNo      = "Tudo certo, não apaguei nada."
+	firstStatus  = "O primeiro status chega na próxima verificação (costuma levar alguns minutos); depois eu aviso aqui sempre que o pacote se mexer. Veja tudo em /pacotes."
+	gifCaption1  = "🎬 Para acompanhar um pacote, mande o código com uma descrição."
+	gifCaption2  = "🎬 Em /pacotes você vê o último status, o histórico (📜) e para de acompanhar (🗑)."
+	listFooter   = "📜 histórico · 🗑 parar de acompanhar"
+	historyEmpty = "Ainda não há movimentações registradas; aviso aqui assim que aparecer a primeira."
+	undoButton   = "↩️ Desfazer"
+	undoExpired  = "Já passou o tempo de desfazer. Mande o código de novo para voltar a acompanhar."
+	saveFailed   = "😕 Não consegui salvar agora. Tente de novo daqui a pouco."
+	listFailed   = "😕 Não consegui ler a lista agora. Tente de novo daqui a pouco."
+
+	statusNotFound = "🔎 Ainda não aparece no rastreio; sigo procurando"
+	statusInvalid  = "❌ O rastreio diz que este código não existe"
+	statusExpired  = "⌛ Não é mais acompanhado"
+	statusWaiting  = "⏳ Aguardando a primeira verificação"
 )
+
+func emptyListText(group bool) string {
+	if group {
+		return "Este grupo ainda não acompanha nenhum pacote. Para começar, mandem <code>/add " + exampleCode + " tênis</code> e eu aviso aqui quando ele se mexer."
+	}
+	return "Você ainda não acompanha nenhum pacote. Mande um código, como <code>" + exampleCode + " tênis</code>, e eu aviso aqui quando ele se mexer."
+}
+
+func listTitle(group bool) string {
+	if group {
+		return "📦 <b>Pacotes do grupo</b>"
+	}
+	return "📦 <b>Seus pacotes</b>"
+}
+
+// capNote tells a list close to the per-chat cap how much room is left.
+func capNote(n, max int) string {
+	return fmt.Sprintf("<i>%d de no máximo %d; remova os que já chegaram para abrir espaço.</i>", n, max)
+}
 
 func unknownCommandText(cmd string) string {
 	return "Não conheço o comando <code>/" + esc(cmd) + "</code>. Veja /ajuda."
 }
 
-func capText(max int) string {
-	return fmt.Sprintf("🚫 Esta conversa já acompanha o máximo de %d códigos. Remova algum com /remover (ou 🗑 em /pacotes) para liberar espaço.", max)
+func capText(max int, group bool) string {
+	return fmt.Sprintf("🚫 %s já acompanha o máximo de %d códigos. Remova algum com /remover (ou 🗑 em /pacotes) para liberar espaço.",
+		map[bool]string{false: "Esta conversa", true: "Este grupo"}[group], max)
 }
 
-func eraseAskText(n int) string {
-	what := "o número desta conversa"
+func eraseAskText(n int, group bool) string {
+	what := "o número " + here(group)
 	switch {
 	case n == 1:
-		what = "1 código com a sua descrição e o número desta conversa"
+		what = "1 código com a sua descrição e o número " + here(group)
 	case n > 1:
-		what = fmt.Sprintf("%d códigos com as suas descrições e o número desta conversa", n)
+		what = fmt.Sprintf("%d códigos com as suas descrições e o número %s", n, here(group))
 	}
-	return "⚠️ Isso apaga <b>tudo</b> que guardo daqui: " + what + ", e as notificações pendentes. Não dá para desfazer.\n\nTem certeza?"
+	return "⚠️ Isso apaga <b>tudo</b> que guardo daqui: " + what + ", e os avisos pendentes. Não dá para desfazer.\n\nTem certeza?"
 }
 
-func eraseDoneText(n int) string {
-	return fmt.Sprintf("🧹 Pronto: apaguei tudo desta conversa (%d %s). Se quiser voltar a usar, é só mandar um código.", n, plural(n, "código", "códigos"))
+func eraseDoneText(n int, group bool) string {
+	return fmt.Sprintf("🧹 Pronto: apaguei tudo %s (%d %s). Se quiser voltar a usar, é só mandar um código.", here(group), n, plural(n, "código", "códigos"))
 }
 
 func plural(n int, one, many string) string {
@@ -166,8 +258,25 @@ func removedText(code, desc string) string {
 	return "🗑 Pronto, parei de acompanhar <code>" + esc(code) + "</code>" + descSuffix(desc) + "."
 }
 
-func notTrackedText(code string) string {
-	return "Você não acompanha <code>" + esc(code) + "</code>. Veja /pacotes."
+// removedUndoText is removedText with the offer to undo for a minute.
+func removedUndoText(code, desc string) string {
+	return removedText(code, desc) + " Tocou sem querer? Dá para desfazer por 1 minuto."
+}
+
+func restoredText(code, desc string) string {
+	return "↩️ Voltei a acompanhar <code>" + esc(code) + "</code>" + descSuffix(desc) + "."
+}
+
+func notTrackedText(code string, group bool) string {
+	who := "Você não acompanha"
+	if group {
+		who = "Este grupo não acompanha"
+	}
+	return who + " <code>" + esc(code) + "</code>. Veja /pacotes."
+}
+
+func removeFailedText(code string) string {
+	return "😕 Não consegui remover <code>" + esc(code) + "</code> agora. Tente de novo daqui a pouco."
 }
 
 func descSuffix(desc string) string {
@@ -177,10 +286,36 @@ func descSuffix(desc string) string {
 	return " (" + esc(desc) + ")"
 }
 
+// item is one code in a confirmation: the description first, as in
+// notifications.
 func item(code, desc string) string {
-	s := "• <code>" + esc(code) + "</code>"
+	s := "• "
 	if desc != "" {
-		s += " — " + esc(desc)
+		s += "<b>" + esc(desc) + "</b> · "
 	}
-	return s
+	return s + "<code>" + esc(code) + "</code>"
+}
+
+// Texts of renderAdded.
+func addedHead(n int) string {
+	return "✅ " + plural(n, "Pronto! Vou acompanhar:", "Pronto! Vou acompanhar estes:")
+}
+func renamedHead(n int) string {
+	return "✏️ " + plural(n, "Descrição atualizada:", "Descrições atualizadas:")
+}
+func keptHead(n int, group bool) string {
+	where := "na sua lista"
+	if group {
+		where = "na lista do grupo"
+	}
+	return "📌 " + plural(n, "Já estava ", "Já estavam ") + where + ":"
+}
+
+const (
+	overCapTail = "\nFicaram de fora:"
+	seeList     = "Veja tudo em /pacotes."
+)
+
+func truncatedText(max int) string {
+	return fmt.Sprintf("ℹ️ Li só os %d primeiros códigos da mensagem; mande os outros em seguida.", max)
 }

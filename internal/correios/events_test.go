@@ -20,8 +20,8 @@ func TestClassify(t *testing.T) {
 		{"PAR", "16", tracking.KindArrivedBrazil},
 		{"PAR", "17", tracking.KindTaxDue},
 		{"PAR", "21", tracking.KindCustoms},
-		{"PAR", "10", tracking.KindCustoms},
-		{"PAR", "31", tracking.KindCustoms},
+		{"PAR", "10", tracking.KindCustomsCleared},
+		{"PAR", "31", tracking.KindTaxPaid},
 		{"PAR", "18", tracking.KindTransit},
 		{"OEC", "01", tracking.KindOutForDelivery},
 		{"OEC", "03", tracking.KindOutForDelivery},
@@ -48,8 +48,10 @@ func TestClassify(t *testing.T) {
 		{"bde", " 001 ", tracking.KindDelivered},
 		{"OEC", "9", tracking.KindReturning},
 		{"BDE", "9", tracking.KindLost},
+		{"BDE", "43", tracking.KindSeized},
+		{"BDI", "43", tracking.KindSeized},
 	}
-	for _, lost := range []string{"09", "12", "28", "37", "43", "50", "51", "52", "80"} {
+	for _, lost := range []string{"09", "12", "28", "37", "50", "51", "52", "80"} {
 		for _, c := range []string{"BDE", "BDI", "BDR"} {
 			tests = append(tests, struct {
 				codigo, tipo string

@@ -10,16 +10,19 @@ import (
 	"log/slog"
 	"time"
 
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
 	"github.com/rastreio/rastreio/internal/clock"
+	"github.com/rastreio/rastreio/internal/message"
 	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/telegram"
 )
 
-// Sender sends one HTML message. Errors are classified with
-// telegram.AsError (429, blocked, migrated, …); *telegram.Client is one
-// (through TelegramSender).
+// Sender sends one HTML message, with inline buttons when kb is not nil.
+// Errors are classified with telegram.AsError (429, blocked, migrated,
+// …); *telegram.Client is one (through TelegramSender).
 type Sender interface {
-	SendHTML(chatID int64, html string) error
+	SendHTML(chatID int64, html string, kb *tgbotapi.InlineKeyboardMarkup) error
 }
 
 // TelegramSender adapts a telegram client.
@@ -27,9 +30,30 @@ func TelegramSender(c *telegram.Client) Sender { return tgSender{c} }
 
 type tgSender struct{ c *telegram.Client }
 
-func (s tgSender) SendHTML(chatID int64, html string) error {
-	_, err := s.c.SendHTML(chatID, html)
+func (s tgSender) SendHTML(chatID int64, html string, kb *tgbotapi.InlineKeyboardMarkup) error {
+	m := tgbotapi.NewMessage(chatID, html)
+	m.ParseMode = tgbotapi.ModeHTML
+	m.DisableWebPagePreview = true
+	if kb != nil {
+		m.ReplyMarkup = *kb
+	}
+	_, err := s.c.Send(m)
 	return err
+}
+
+// prepare turns a queued message into what is sent now: its dates
+// written relative to now ("hoje às 08:01"), and, for a parcel the chat
+// still tracks, the 📜 history and 🗑 stop buttons.
+func (d *Delivery) prepare(ctx context.Context, m store.OutboxMsg) (string, *tgbotapi.InlineKeyboardMarkup) {
+	body := message.Resolve(m.Body, d.clock.Now())
+	if m.Code == "" {
+		return body, nil
+	}
+	if _, err := d.store.TrackedPackage(ctx, m.ChatID, m.Code); err != nil {
+		return body, nil // removed (or unreadable): no buttons to press
+	}
+	kb := message.ParcelButtons(m.Code)
+	return body, &kb
 }
 
 // Limits and defaults.
@@ -294,7 +318,8 @@ func (d *Delivery) startNext(ctx context.Context) (started bool, wake time.Time,
 	slot := d.q.Start(m, now)
 	release := d.clock.Hold()
 	go func() {
-		err := d.tg.SendHTML(m.ChatID, m.Body)
+		body, kb := d.prepare(ctx, m)
+		err := d.tg.SendHTML(m.ChatID, body, kb)
 		d.results <- result{msg: m, err: err, at: d.clock.Now(), slot: slot, release: release}
 	}()
 	return true, wake, nil

@@ -64,9 +64,9 @@ var redundant = map[tracking.Kind][]string{
 	tracking.KindReturned:       {"Objeto entregue ao remetente", "Objeto devolvido ao remetente"},
 }
 
-// repeatsLabel reports whether a provider's description says no more
+// RepeatsLabel reports whether a provider's description says no more
 // than the label of kind k.
-func repeatsLabel(k tracking.Kind, desc string) bool {
+func RepeatsLabel(k tracking.Kind, desc string) bool {
 	d := fold(desc)
 	if d == fold(Info(k).Label) || d == fold("Objeto "+Info(k).Label) {
 		return true

@@ -71,10 +71,20 @@ func textLen(s string) int {
 // to where) and when (at, the text for the date), and what to do about
 // it. The history view shares it with notifications.
 func EventLines(e tracking.Event, code, at string) string {
+	return eventLines(e, code, at, true)
+}
+
+// HistoryLines is EventLines without the advice (the history lists many
+// events; what to do is said when they happen).
+func HistoryLines(e tracking.Event, at string) string {
+	return eventLines(e, "", at, false)
+}
+
+func eventLines(e tracking.Event, code, at string, withAdvice bool) string {
 	ki := Info(e.Kind)
 	var b strings.Builder
 	b.WriteString(ki.Emoji + " <b>" + Esc(ki.Label) + "</b>")
-	if d := strings.TrimSpace(e.Description); d != "" && !repeatsLabel(e.Kind, d) {
+	if d := strings.TrimSpace(e.Description); d != "" && !RepeatsLabel(e.Kind, d) {
 		b.WriteString("\n" + Esc(clip(d, maxField)))
 	}
 	if d := strings.TrimSpace(e.Detail); d != "" {
@@ -91,7 +101,7 @@ func EventLines(e tracking.Event, code, at string) string {
 		b.WriteString("📍 Para " + Esc(clip(to, maxField)) + " · ")
 	}
 	b.WriteString("🕒 " + at)
-	if a := advice(e, code); a != "" {
+	if a := advice(e, code); withAdvice && a != "" {
 		b.WriteString("\n" + a)
 	}
 	return b.String()

@@ -176,7 +176,7 @@ func TestPassNotifiesFirstStatusThenOnlyNewEvents(t *testing.T) {
 	}
 	m1 := texts(e.tg.Messages(1))
 	if len(m1) != 1 || !strings.Contains(m1[0], "AA100000000BR") || !strings.Contains(m1[0], "tênis <novo>") ||
-		!strings.Contains(m1[0], "Objeto em transferência") || strings.Contains(m1[0], "Objeto postado") {
+		!strings.Contains(m1[0], "Em trânsito") || strings.Contains(m1[0], "Postado") {
 		t.Fatalf("chat 1 got %q, want one message with the current status only", m1)
 	}
 	if m2 := texts(e.tg.Messages(2)); len(m2) != 1 || !strings.Contains(m2[0], "presente") {

@@ -163,6 +163,16 @@ func (c *Client) Request(ch tgbotapi.Chattable) (*tgbotapi.APIResponse, error) {
 	return r, nil
 }
 
+// Call calls any Bot API method with params, for the methods the library
+// has no config for (setMyDescription, setMyShortDescription).
+func (c *Client) Call(method string, params tgbotapi.Params) (*tgbotapi.APIResponse, error) {
+	r, err := c.api.MakeRequest(method, params)
+	if err != nil {
+		return r, c.wrap(method, err)
+	}
+	return r, nil
+}
+
 // GetUpdates long-polls for updates after offset.
 func (c *Client) GetUpdates(offset, timeout int, allowed []string) ([]tgbotapi.Update, error) {
 	u, err := c.api.GetUpdates(tgbotapi.UpdateConfig{Offset: offset, Limit: 100, Timeout: timeout, AllowedUpdates: allowed})

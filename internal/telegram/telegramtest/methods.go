@@ -35,6 +35,15 @@ func (s *Server) handle(ctx context.Context, c *Call) (any, *apiError) {
 		return true, nil
 	case "setMyCommands":
 		return s.setMyCommands(c)
+	case "deleteMyCommands":
+		s.mu.Lock()
+		delete(s.scoped, scopeType(c))
+		s.mu.Unlock()
+		return true, nil
+	case "setMyDescription":
+		return s.setDescription(c, "description", 512)
+	case "setMyShortDescription":
+		return s.setDescription(c, "short_description", 120)
 	case "getUpdates":
 		return s.getUpdates(ctx, c)
 	case "sendMessage":
@@ -70,6 +79,35 @@ func (s *Server) setMyCommands(c *Call) (any, *apiError) {
 	}
 	s.mu.Lock()
 	s.commands = json.RawMessage(raw)
+	if s.scoped == nil {
+		s.scoped = map[string]json.RawMessage{}
+	}
+	s.scoped[scopeType(c)] = json.RawMessage(raw)
+	s.mu.Unlock()
+	return true, nil
+}
+
+// scopeType is the type of a call's scope parameter ("default" without one).
+func scopeType(c *Call) string {
+	var sc struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal([]byte(c.Params.Get("scope")), &sc) != nil || sc.Type == "" {
+		return "default"
+	}
+	return sc.Type
+}
+
+func (s *Server) setDescription(c *Call, field string, max int) (any, *apiError) {
+	d := c.Params.Get(field)
+	if utf16Len(d) > max {
+		return nil, badRequest("BOT_DESCRIPTION_TOO_LONG")
+	}
+	s.mu.Lock()
+	if s.descriptions == nil {
+		s.descriptions = map[string]string{}
+	}
+	s.descriptions[field] = d
 	s.mu.Unlock()
 	return true, nil
 }

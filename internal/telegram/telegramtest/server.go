@@ -137,27 +137,29 @@ type Server struct {
 	keepCalls bool
 	ncalls    map[string]int
 
-	updates     []pendingUpdate
-	nextUpdate  int
-	confirmed   int // highest offset a getUpdates confirmed
-	allowed     []string
-	pollGen     int
-	webhookSet  bool
-	commands    json.RawMessage
-	callbacks   map[string]bool // callback query id → answered
-	nextCbID    int
-	files       map[string]bool // known file_ids
-	nextFile    int
-	msgSeq      map[int64]int
-	msgs        map[[2]int64]sentMessage
-	failNext    map[int64][]Fault
-	blocked     map[int64]Fault
-	migrated    map[int64]int64
-	failAll     *Fault
-	rules       []Rule
-	latency     time.Duration
-	maxPollWait time.Duration
-	now         func() time.Time
+	updates      []pendingUpdate
+	nextUpdate   int
+	confirmed    int // highest offset a getUpdates confirmed
+	allowed      []string
+	pollGen      int
+	webhookSet   bool
+	commands     json.RawMessage
+	scoped       map[string]json.RawMessage // setMyCommands by scope type
+	descriptions map[string]string          // setMyDescription, setMyShortDescription
+	callbacks    map[string]bool            // callback query id → answered
+	nextCbID     int
+	files        map[string]bool // known file_ids
+	nextFile     int
+	msgSeq       map[int64]int
+	msgs         map[[2]int64]sentMessage
+	failNext     map[int64][]Fault
+	blocked      map[int64]Fault
+	migrated     map[int64]int64
+	failAll      *Fault
+	rules        []Rule
+	latency      time.Duration
+	maxPollWait  time.Duration
+	now          func() time.Time
 }
 
 // New starts a fake Bot API accepting DefaultToken, closed when tb ends.
@@ -304,6 +306,22 @@ func (s *Server) Commands() json.RawMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.commands
+}
+
+// CommandsFor returns the commands set for a scope type
+// ("all_private_chats", "all_group_chats", "default"), nil when none.
+func (s *Server) CommandsFor(scope string) json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.scoped[scope]
+}
+
+// Description returns the last setMyDescription ("description") or
+// setMyShortDescription ("short_description") text.
+func (s *Server) Description(field string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.descriptions[field]
 }
 
 // AllowedUpdates is the allowed_updates of the last getUpdates that named it.
