@@ -240,4 +240,3 @@ func ExpiredIdle(code, desc string) string {
 	return Header("⌛", code, desc) + "\n" +
 		"Este pacote está sem nenhuma movimentação há 90 dias, então parei de acompanhá-lo e ele saiu da lista. Se ainda estiver esperando, mande o código de novo."
 }
-

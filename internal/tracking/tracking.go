@@ -65,7 +65,7 @@ type Event struct {
 	// Address is the unit's street address ("RUA X, 157 - BAIRRO"), when
 	// the provider gives it (awaiting pickup, out for delivery).
 	Address string
-	At          time.Time
+	At      time.Time
 }
 
 // Status is the per-code answer of a provider.
