@@ -1067,3 +1067,67 @@ func TestReplyLeftForTheTrackerWhenTelegramWillNotTakeIt(t *testing.T) {
 		t.Fatalf("outbox has %d messages, want still 1", n)
 	}
 }
+
+func TestMenusPerScopeInPortugueseAndDescriptions(t *testing.T) {
+	h := newHarness(t)
+	for _, scope := range []string{"all_private_chats", "all_group_chats"} {
+		var cmds []tgbotapi.BotCommand
+		if err := json.Unmarshal(h.fake.CommandsFor(scope), &cmds); err != nil || len(cmds) < 4 {
+			t.Fatalf("%s menu = %s, %v", scope, h.fake.CommandsFor(scope), err)
+		}
+		names := ""
+		for _, c := range cmds {
+			names += " " + c.Command
+		}
+		mustContain(t, names, " rastrear", " pacotes", " remover")
+		mustNotContain(t, names+" ", " start ", " add ")
+	}
+	if h.fake.CommandsFor("default") != nil {
+		t.Fatalf("a default menu is left: %s", h.fake.CommandsFor("default"))
+	}
+	mustContain(t, h.fake.Description("description"), "Correios", "código")
+	mustContain(t, h.fake.Description("short_description"), "Correios")
+}
+
+func TestGroupTextsAndThreadedReplies(t *testing.T) {
+	h := newHarness(t)
+	help := h.say(-100, "/ajuda")
+	if !strings.HasPrefix(help.Text, "📖 Como usar no grupo") || strings.Index(help.Text, "/add") > strings.Index(help.Text, "/pacotes") {
+		t.Fatalf("group help does not lead with /add:\n%s", help.Text)
+	}
+	if help.Params.Get("reply_to_message_id") == "" {
+		t.Fatal("a group reply is not threaded to the message it answers")
+	}
+	mustContain(t, h.say(-100, "/pacotes").Text, "Este grupo ainda não acompanha")
+	mustContain(t, h.say(-100, "/apagar_meus_dados").Text, "deste grupo")
+	if p := h.say(1, "/ajuda"); p.Params.Get("reply_to_message_id") != "" {
+		t.Fatal("a private reply is threaded")
+	}
+	mustContain(t, h.say(1, "/rastreio "+code1+" tênis").Text, "tênis · "+code1)
+	mustContain(t, h.say(1, "BR2456789012345X").Text, "outra transportadora", "Correios", "13 caracteres")
+}
+
+func TestStopButtonOffersUndoForAMinute(t *testing.T) {
+	h := newHarness(t)
+	h.say(1, code1+" tênis")
+	list := h.say(1, "/pacotes")
+	before := len(h.fake.Messages(1))
+	cb := h.fake.PushCallback(1, 0, list.MessageID, "d:"+code1)
+	gone := h.fake.WaitMessage(t, 1, before)
+	waitAnswered(t, h, cb)
+	mustContain(t, gone.Text, "parei de acompanhar", "desfazer")
+	if !strings.Contains(gone.Params.Get("reply_markup"), "u:"+code1) {
+		t.Fatalf("no Desfazer button: %s", gone.Params.Get("reply_markup"))
+	}
+	before = len(h.fake.Messages(1))
+	cb = h.fake.PushCallback(1, 0, gone.MessageID, "u:"+code1)
+	back := h.fake.WaitMessage(t, 1, before)
+	waitAnswered(t, h, cb)
+	mustContain(t, back.Text, "Voltei a acompanhar", code1, "tênis")
+	if p, err := h.st.TrackedPackage(t.Context(), 1, code1); err != nil || p.Description != "tênis" {
+		t.Fatalf("not restored with its description: %+v, %v", p, err)
+	}
+	// A second press finds nothing to undo.
+	cb = h.fake.PushCallback(1, 0, gone.MessageID, "u:"+code1)
+	waitAnswered(t, h, cb)
+}

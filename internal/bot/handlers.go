@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -134,10 +135,38 @@ func (b *Bot) addFromText(ctx context.Context, chat *tgbotapi.Chat, text, none s
 	case len(f.Mistyped) > 0:
 		b.touch(ctx, chat)
 		b.reply(ctx, chat.ID, mistypedText(f.Mistyped), nil)
+	case none != "" && len(otherCarrierCodes(text)) > 0:
+		b.touch(ctx, chat)
+		b.reply(ctx, chat.ID, otherCarrierText(otherCarrierCodes(text)), nil)
 	case none != "":
 		b.touch(ctx, chat)
 		b.reply(ctx, chat.ID, none, nil)
 	}
+}
+
+// otherCarrier matches what tracking codes of other carriers look like:
+// one word of 10 to 30 letters and digits with at least 8 digits
+// (Shopee "BR2456789012345X", Cainiao "LP00512345678901", Jadlog's 14
+// digits, Mercado Livre's and Loggi's long numbers), which is not a
+// Correios S10 code (those are found before this is asked).
+var otherCarrier = regexp.MustCompile(`\b[A-Za-z0-9]{10,30}\b`)
+
+// otherCarrierCodes returns the words of text that look like another
+// carrier's tracking code (at most 5).
+func otherCarrierCodes(text string) []string {
+	var out []string
+	for _, w := range otherCarrier.FindAllString(text, -1) {
+		digits := 0
+		for _, r := range w {
+			if r >= '0' && r <= '9' {
+				digits++
+			}
+		}
+		if digits >= 8 && len(out) < 5 {
+			out = append(out, strings.ToUpper(w))
+		}
+	}
+	return out
 }
 
 // addedToGroup reports whether m announces the bot joining a group.

@@ -179,6 +179,13 @@ func TestPassNotifiesFirstStatusThenOnlyNewEvents(t *testing.T) {
 		!strings.Contains(m1[0], "Em trânsito") || strings.Contains(m1[0], "Postado") {
 		t.Fatalf("chat 1 got %q, want one message with the current status only", m1)
 	}
+	// Buttons as /pacotes has them, and dates written when sent.
+	if kb := e.tg.Messages(1)[0].Params.Get("reply_markup"); !strings.Contains(kb, `"h:AA100000000BR"`) || !strings.Contains(kb, `"d:AA100000000BR"`) {
+		t.Fatalf("notification buttons %s", kb)
+	}
+	if strings.Contains(m1[0], "\x1f") {
+		t.Fatalf("unresolved date mark in %q", m1[0])
+	}
 	if m2 := texts(e.tg.Messages(2)); len(m2) != 1 || !strings.Contains(m2[0], "presente") {
 		t.Fatalf("chat 2 got %q, want its own first message", m2)
 	}

@@ -1,0 +1,154 @@
+package bot
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
+	"github.com/rastreio/rastreio/internal/tracking"
+	"github.com/rastreio/rastreio/internal/trackcode"
+)
+
+var update = flag.Bool("update", false, "rewrite the testdata/*.golden files")
+
+// golden compares got with testdata/texts/name.golden (rewritten with -update).
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "texts", name+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// TestTextsGolden pins every text the bot can send, private and group
+// variants, as Telegram shows them (HTML parsed).
+func TestTextsGolden(t *testing.T) {
+	now := time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC)
+	provs := []string{"siterastreio", "correios"}
+	ps := []store.Package{
+		{Code: "QQ850419295BR", Description: "tênis", State: "active", LastKind: "out_for_delivery",
+			LastStatus: "Objeto saiu para entrega ao destinatário", LastEventAt: now.Add(-time.Hour), CheckedAt: now.Add(-10 * time.Minute)},
+		{Code: "LE449872154SE", Description: "", State: "notfound", CheckedAt: now.Add(-26 * time.Hour)},
+		{Code: "AM101610575BR", Description: "livro <raro>", State: "new"},
+	}
+	evs := []store.Event{
+		{Event: tracking.Event{Kind: tracking.KindPosted, Description: "Objeto postado", Location: "CAJAMAR/SP", At: now.Add(-50 * time.Hour)}},
+		{Event: tracking.Event{Kind: tracking.KindTransit, Description: "Objeto em transferência - por favor aguarde", Location: "CAJAMAR/SP", Destination: "NITEROI/RJ", At: now.Add(-20 * time.Hour)}},
+		{Event: tracking.Event{Kind: tracking.KindOutForDelivery, Description: "Objeto saiu para entrega ao destinatário", Location: "NITEROI/RJ", At: now.Add(-time.Hour)}},
+	}
+	added := store.AddResult{
+		Added:   []store.PackageItem{{Code: "QQ850419295BR", Description: "tênis"}, {Code: "LE449872154SE"}},
+		Renamed: []store.PackageItem{{Code: "AM101610575BR", Description: "livro"}},
+		Kept:    []store.PackageItem{{Code: "DZ087632119BR", Description: "capinha"}},
+		OverCap: []string{"RM609669553CN"},
+	}
+	f := trackcode.Findings{Mistyped: []string{"QQ850419296BR"}, Truncated: true}
+	texts := map[string]string{
+		"welcome":              welcomeText(provs),
+		"welcome_group":        groupWelcomeText(provs),
+		"help":                 helpText(false),
+		"help_group":           helpText(true),
+		"privacy":              privacyText(provs, false),
+		"privacy_group":        privacyText(provs, true),
+		"privacy_no_provider":  privacyText(nil, false),
+		"mistyped_one":         mistypedText([]string{"QQ850419296BR"}),
+		"mistyped_several":     mistypedText([]string{"QQ850419296BR", "DZ087632118BR"}),
+		"other_carrier":        otherCarrierText([]string{"BR2456789012345X"}),
+		"other_carrier_many":   otherCarrierText([]string{"LP00512345678901", "12345678901234"}),
+		"no_code":              noCodeText,
+		"no_text":              noTextText,
+		"flood":                floodText,
+		"flood_toast":          floodToast,
+		"add_usage":            addUsage,
+		"del_usage":            delUsage,
+		"stale_button":         staleButton,
+		"erase_no":             eraseNo,
+		"empty_list":           emptyListText(false),
+		"empty_list_group":     emptyListText(true),
+		"unknown_command":      unknownCommandText("xyz"),
+		"cap":                  capText(100, false),
+		"cap_group":            capText(100, true),
+		"erase_ask":            eraseAskText(3, false),
+		"erase_ask_group":      eraseAskText(1, true),
+		"erase_ask_empty":      eraseAskText(0, false),
+		"erase_done":           eraseDoneText(3, false),
+		"erase_done_group":     eraseDoneText(1, true),
+		"removed":              removedText("QQ850419295BR", "tênis"),
+		"removed_undo":         removedUndoText("QQ850419295BR", "tênis"),
+		"restored":             restoredText("QQ850419295BR", "tênis"),
+		"undo_expired":         undoExpired,
+		"not_tracked":          notTrackedText("QQ850419295BR", false),
+		"not_tracked_group":    notTrackedText("QQ850419295BR", true),
+		"remove_failed":        removeFailedText("QQ850419295BR"),
+		"save_failed":          saveFailed,
+		"list_failed":          listFailed,
+		"gif_captions":         gifCaption1 + "\n" + gifCaption2,
+		"description":          botDescription,
+		"short_description":    botShortDescription,
+		"added":                strings.Join(renderAdded(added, f, 100, false), "\n=====\n"),
+		"added_group":          strings.Join(renderAdded(added, trackcode.Findings{}, 100, true), "\n=====\n"),
+		"list":                 renderList(ps, 100, false, now)[0].text,
+		"list_group_near_cap":  renderList(ps, 3, true, now)[0].text,
+		"history":              strings.Join(renderHistory(ps[0], evs, now), "\n=====\n"),
+		"history_empty":        strings.Join(renderHistory(ps[2], nil, now), "\n=====\n"),
+	}
+	for _, m := range []struct {
+		name string
+		cmds any
+	}{{"menu_private", privateMenu}, {"menu_group", groupMenu}} {
+		j, _ := json.MarshalIndent(m.cmds, "", "  ")
+		texts[m.name] = string(j)
+	}
+	for name, html := range texts {
+		t.Run(name, func(t *testing.T) {
+			shown := html
+			if !strings.HasPrefix(name, "menu_") && name != "description" && name != "short_description" && !strings.Contains(name, "toast") {
+				var err error
+				if shown, err = telegramtest.ParseHTML(html); err != nil {
+					t.Fatalf("Telegram would refuse %q: %v", html, err)
+				}
+			}
+			golden(t, name, shown)
+		})
+	}
+	if n := len([]rune(botShortDescription)); n > 120 {
+		t.Errorf("short description is %d long, over 120", n)
+	}
+	if n := len([]rune(botDescription)); n > 512 {
+		t.Errorf("description is %d long, over 512", n)
+	}
+}
+
+func TestOtherCarrierCodes(t *testing.T) {
+	for text, want := range map[string]int{
+		"BR2456789012345X":                  1, // Shopee
+		"meu pedido LP00512345678901 chegou": 1, // Cainiao
+		"12345678901234":                    1, // Jadlog
+		"oi, tudo bem?":                     0,
+		"pedido 12345":                      0,
+		"ABCDEFGHIJKLMNOP":                  0, // no digits: a word
+	} {
+		if got := len(otherCarrierCodes(text)); got != want {
+			t.Errorf("otherCarrierCodes(%q) found %d, want %d", text, got, want)
+		}
+	}
+}
