@@ -334,8 +334,13 @@ type accepted struct {
 }
 
 type wireEvent struct {
-	TimeISO     string `json:"time_iso"`
-	TimeUTC     string `json:"time_utc"`
+	TimeISO string `json:"time_iso"`
+	TimeUTC string `json:"time_utc"`
+	TimeRaw struct {
+		Date     string `json:"date"`
+		Time     string `json:"time"`
+		Timezone string `json:"timezone"`
+	} `json:"time_raw"`
 	Description string `json:"description"`
 	Location    string `json:"location"`
 	Stage       string `json:"stage"`
@@ -365,6 +370,18 @@ func (a accepted) result() (tracking.Result, bool) {
 		}
 	}
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
+	// latest_status wins when the events disagree: a delivery 17TRACK
+	// reports in its status must end tracking even if the newest event
+	// reads otherwise.
+	if n := len(evs); n > 0 {
+		latest := Classify(a.TrackInfo.LatestStatus.SubStatus)
+		if latest == tracking.KindOther {
+			latest = Classify(a.TrackInfo.LatestStatus.Status)
+		}
+		if latest.Final() && !evs[n-1].Kind.Final() {
+			evs[n-1].Kind = latest
+		}
+	}
 	if len(evs) == 0 {
 		st := a.TrackInfo.LatestStatus.SubStatus
 		if st == "NotFound_InvalidCode" {
@@ -376,26 +393,57 @@ func (a accepted) result() (tracking.Result, bool) {
 }
 
 func (w wireEvent) event() (tracking.Event, bool) {
-	at, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(w.TimeUTC))
-	if err != nil {
-		if at, err = time.Parse(time.RFC3339Nano, strings.TrimSpace(w.TimeISO)); err != nil {
-			return tracking.Event{}, false
-		}
+	at, ok := w.when()
+	if !ok {
+		return tracking.Event{}, false
 	}
 	at = at.UTC().Truncate(time.Second)
 	desc := strings.TrimSpace(w.Description)
-	stage := w.SubStatus
-	if stage == "" {
-		stage = w.Stage
+	// An unknown sub_status says no more than its stage.
+	kind := ClassifyEvent(w.SubStatus, desc)
+	if kind == tracking.KindOther && w.Stage != "" {
+		kind = ClassifyEvent(w.Stage, desc)
 	}
 	return tracking.Event{
 		Key:         at.Format(time.RFC3339) + "|" + desc,
-		Kind:        ClassifyEvent(stage, desc),
+		Kind:        kind,
 		Description: desc,
 		Location:    strings.TrimSpace(w.Location),
 		At:          at,
 	}, true
 }
+
+// when is the event's instant: time_utc, else time_iso, else time_raw,
+// which is local to the event's place (its own offset when 17TRACK gives
+// one; Brasília for the Correios events without).
+func (w wireEvent) when() (time.Time, bool) {
+	for _, s := range []string{w.TimeUTC, w.TimeISO} {
+		if at, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s)); err == nil {
+			return at, true
+		}
+	}
+	d, tm := strings.TrimSpace(w.TimeRaw.Date), strings.TrimSpace(w.TimeRaw.Time)
+	if d == "" {
+		return time.Time{}, false
+	}
+	if tm == "" {
+		tm = "00:00:00"
+	}
+	if len(tm) == 5 {
+		tm += ":00"
+	}
+	loc := brasilia
+	if tz := strings.TrimSpace(w.TimeRaw.Timezone); tz != "" {
+		if off, err := time.Parse("-07:00", tz); err == nil {
+			_, secs := off.Zone()
+			loc = time.FixedZone(tz, secs)
+		}
+	}
+	at, err := time.ParseInLocation("2006-01-02 15:04:05", d+" "+tm, loc)
+	return at, err == nil
+}
+
+var brasilia = time.FixedZone("BRT", -3*60*60)
 
 // ClassifyEvent is Classify, but an event whose text says a payment is
 // awaited is "tax due" whatever its stage: 17TRACK has no sub_status for

@@ -1,0 +1,33 @@
+package track17
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/rastreio/rastreio/internal/tracking"
+)
+
+func TestTimeRawLatestStatusAndStageFallback(t *testing.T) {
+	body := `{"number":"QQ850419295BR","track_info":{"latest_status":{"status":"Delivered","sub_status":"Delivered_Other"},
+	"tracking":{"providers":[{"events":[
+	{"time_raw":{"date":"2026-03-04","time":"14:35:00","timezone":null},"description":"Objeto saiu para entrega ao destinatário","stage":"OutForDelivery","sub_status":"OutForDelivery_Other"},
+	{"time_raw":{"date":"2026-03-03","time":"08:01","timezone":"-03:00"},"description":"Objeto em trânsito","stage":"InTransit","sub_status":"InTransit_SomethingNew"}]}]}}}`
+	var a accepted
+	if err := json.Unmarshal([]byte(body), &a); err != nil {
+		t.Fatal(err)
+	}
+	r, ok := a.result()
+	if !ok || r.Status != tracking.Found || len(r.Events) != 2 {
+		t.Fatalf("events with only time_raw dropped: %+v", r)
+	}
+	if want := time.Date(2026, 3, 4, 17, 35, 0, 0, time.UTC); !r.Events[1].At.Equal(want) {
+		t.Errorf("time_raw read as %s, want %s (Brasília)", r.Events[1].At, want)
+	}
+	if r.Events[0].Kind != tracking.KindTransit {
+		t.Errorf("unknown sub_status gave %s, want the stage's transit", r.Events[0].Kind)
+	}
+	if r.Events[1].Kind != tracking.KindDelivered {
+		t.Errorf("latest_status Delivered not applied: newest is %s", r.Events[1].Kind)
+	}
+}
