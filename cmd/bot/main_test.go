@@ -252,7 +252,7 @@ func TestRunEndToEnd(t *testing.T) {
 	if got := say(1, "/start"); !strings.Contains(got, "Site Rastreio (Wonca Labs), 17TRACK e API oficial dos Correios") {
 		t.Fatalf("/start = %q", got)
 	}
-	if got := say(1, "QQ850419295BR tênis <b>&"); !strings.Contains(got, "QQ850419295BR — tênis <b>&") {
+	if got := say(1, "QQ850419295BR tênis <b>&"); !strings.Contains(got, "tênis <b>& · QQ850419295BR") {
 		t.Fatalf("confirmation = %q", got)
 	}
 	if got := say(1, "/pacotes"); !strings.Contains(got, "QQ850419295BR") {
@@ -286,8 +286,8 @@ func TestRunEndToEnd(t *testing.T) {
 	if uploads != 2 {
 		t.Fatalf("%d uploads, want 2 (first /gif only)", uploads)
 	}
-	if fake.Count("getMe") != 2 || fake.Count("setMyCommands") != 2 {
-		t.Fatalf("getMe %d, setMyCommands %d; want one each per start", fake.Count("getMe"), fake.Count("setMyCommands"))
+	if fake.Count("getMe") != 2 || fake.Count("setMyCommands") != 4 {
+		t.Fatalf("getMe %d, setMyCommands %d; want one getMe and two menus per start", fake.Count("getMe"), fake.Count("setMyCommands"))
 	}
 	st, err := store.Open(t.Context(), db)
 	if err != nil {
@@ -352,7 +352,7 @@ func TestRunNotifiesSystemd(t *testing.T) {
 	if m := next(); !strings.HasPrefix(m, "READY=1") || !strings.Contains(m, "STATUS=polling, 0 chats, 0 codes") {
 		t.Fatalf("first notification %q, want READY=1 with the status", m)
 	}
-	if fake.Count("getMe") != 1 || fake.Count("setMyCommands") != 1 {
+	if fake.Count("getMe") != 1 || fake.Count("setMyCommands") != 2 {
 		t.Fatal("READY before getMe and setMyCommands")
 	}
 	pings := 0

@@ -219,7 +219,7 @@ func TestBotAndTrackerTogether(t *testing.T) {
 	}
 	var removals []removal
 	addedMidPass := map[[2]string]bool{} // chat, code added while a pass ran
-	notice := regexp.MustCompile(`^📦 ([A-Z]{2}[0-9]{9}[A-Z]{2})`)
+	notice := regexp.MustCompile(`^📦 (?:[^\n]* · )?([A-Z]{2}[0-9]{9}[A-Z]{2})(?:\n|$)`)
 	botReplies := func(chat int64) []telegramtest.Call {
 		var out []telegramtest.Call
 		for _, m := range f.tg.Messages(chat) {
@@ -356,7 +356,7 @@ func TestBotAndTrackerTogether(t *testing.T) {
 				lastUpdate = f.tg.PushMessage(chat, 0, "/pacotes")
 				wants := []string{"ainda não acompanha"}
 				if len(m.tracked) > 0 {
-					wants = append([]string{fmt.Sprintf("Seus pacotes (%d de 100)", len(m.tracked))}, m.tracked...)
+					wants = append([]string{"Seus pacotes", fmt.Sprintf("%d. ", len(m.tracked))}, m.tracked...)
 				}
 				batch = append(batch, pending{chat: chat, what: "/pacotes", wants: wants})
 			case r < 15 && len(m.tracked) > 0:

@@ -117,8 +117,8 @@ func TestOperatorScenario(t *testing.T) {
 		t.Fatalf("alice has %d messages, want 2", len(m))
 	}
 	upd := m[1].Text
-	out, entregue := strings.Index(upd, "saiu para entrega"), strings.Index(upd, "entregue ao destinatário")
-	if out < 0 || entregue < 0 || out > entregue || !strings.Contains(upd, "4 novas atualizações") {
+	out, entregue := strings.Index(upd, "Saiu para entrega"), strings.Index(upd, "Entregue")
+	if out < 0 || entregue < 0 || out > entregue || !strings.Contains(upd, "4 atualizações") {
 		t.Fatalf("alice's update %q: want the 4 new events, oldest first", upd)
 	}
 
@@ -131,7 +131,7 @@ func TestOperatorScenario(t *testing.T) {
 	pass(0)
 	pass(0)
 	for _, chat := range []int64{1, 2} {
-		if n := countIn(f.tg.Messages(chat), "entregue ao destinatário"); n != 1 {
+		if n := countIn(f.tg.Messages(chat), "✅ Entregue"); n != 1 {
 			t.Errorf("chat %d heard of the delivery %d times, want once", chat, n)
 		}
 	}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
-	"github.com/rastreio/rastreio/internal/tracking"
 	"github.com/rastreio/rastreio/internal/trackcode"
+	"github.com/rastreio/rastreio/internal/tracking"
 )
 
 var update = flag.Bool("update", false, "rewrite the testdata/*.golden files")
@@ -63,53 +63,53 @@ func TestTextsGolden(t *testing.T) {
 	}
 	f := trackcode.Findings{Mistyped: []string{"QQ850419296BR"}, Truncated: true}
 	texts := map[string]string{
-		"welcome":              welcomeText(provs),
-		"welcome_group":        groupWelcomeText(provs),
-		"help":                 helpText(false),
-		"help_group":           helpText(true),
-		"privacy":              privacyText(provs, false),
-		"privacy_group":        privacyText(provs, true),
-		"privacy_no_provider":  privacyText(nil, false),
-		"mistyped_one":         mistypedText([]string{"QQ850419296BR"}),
-		"mistyped_several":     mistypedText([]string{"QQ850419296BR", "DZ087632118BR"}),
-		"other_carrier":        otherCarrierText([]string{"BR2456789012345X"}),
-		"other_carrier_many":   otherCarrierText([]string{"LP00512345678901", "12345678901234"}),
-		"no_code":              noCodeText,
-		"no_text":              noTextText,
-		"flood":                floodText,
-		"flood_toast":          floodToast,
-		"add_usage":            addUsage,
-		"del_usage":            delUsage,
-		"stale_button":         staleButton,
-		"erase_no":             eraseNo,
-		"empty_list":           emptyListText(false),
-		"empty_list_group":     emptyListText(true),
-		"unknown_command":      unknownCommandText("xyz"),
-		"cap":                  capText(100, false),
-		"cap_group":            capText(100, true),
-		"erase_ask":            eraseAskText(3, false),
-		"erase_ask_group":      eraseAskText(1, true),
-		"erase_ask_empty":      eraseAskText(0, false),
-		"erase_done":           eraseDoneText(3, false),
-		"erase_done_group":     eraseDoneText(1, true),
-		"removed":              removedText("QQ850419295BR", "tênis"),
-		"removed_undo":         removedUndoText("QQ850419295BR", "tênis"),
-		"restored":             restoredText("QQ850419295BR", "tênis"),
-		"undo_expired":         undoExpired,
-		"not_tracked":          notTrackedText("QQ850419295BR", false),
-		"not_tracked_group":    notTrackedText("QQ850419295BR", true),
-		"remove_failed":        removeFailedText("QQ850419295BR"),
-		"save_failed":          saveFailed,
-		"list_failed":          listFailed,
-		"gif_captions":         gifCaption1 + "\n" + gifCaption2,
-		"description":          botDescription,
-		"short_description":    botShortDescription,
-		"added":                strings.Join(renderAdded(added, f, 100, false), "\n=====\n"),
-		"added_group":          strings.Join(renderAdded(added, trackcode.Findings{}, 100, true), "\n=====\n"),
-		"list":                 renderList(ps, 100, false, now)[0].text,
-		"list_group_near_cap":  renderList(ps, 3, true, now)[0].text,
-		"history":              strings.Join(renderHistory(ps[0], evs, now), "\n=====\n"),
-		"history_empty":        strings.Join(renderHistory(ps[2], nil, now), "\n=====\n"),
+		"welcome":             welcomeText(provs),
+		"welcome_group":       groupWelcomeText(provs),
+		"help":                helpText(false),
+		"help_group":          helpText(true),
+		"privacy":             privacyText(provs, false),
+		"privacy_group":       privacyText(provs, true),
+		"privacy_no_provider": privacyText(nil, false),
+		"mistyped_one":        mistypedText([]string{"QQ850419296BR"}),
+		"mistyped_several":    mistypedText([]string{"QQ850419296BR", "DZ087632118BR"}),
+		"other_carrier":       otherCarrierText([]string{"BR2456789012345X"}),
+		"other_carrier_many":  otherCarrierText([]string{"LP00512345678901", "12345678901234"}),
+		"no_code":             noCodeText,
+		"no_text":             noTextText,
+		"flood":               floodText,
+		"flood_toast":         floodToast,
+		"add_usage":           addUsage,
+		"del_usage":           delUsage,
+		"stale_button":        staleButton,
+		"erase_no":            eraseNo,
+		"empty_list":          emptyListText(false),
+		"empty_list_group":    emptyListText(true),
+		"unknown_command":     unknownCommandText("xyz"),
+		"cap":                 capText(100, false),
+		"cap_group":           capText(100, true),
+		"erase_ask":           eraseAskText(3, false),
+		"erase_ask_group":     eraseAskText(1, true),
+		"erase_ask_empty":     eraseAskText(0, false),
+		"erase_done":          eraseDoneText(3, false),
+		"erase_done_group":    eraseDoneText(1, true),
+		"removed":             removedText("QQ850419295BR", "tênis"),
+		"removed_undo":        removedUndoText("QQ850419295BR", "tênis"),
+		"restored":            restoredText("QQ850419295BR", "tênis"),
+		"undo_expired":        undoExpired,
+		"not_tracked":         notTrackedText("QQ850419295BR", false),
+		"not_tracked_group":   notTrackedText("QQ850419295BR", true),
+		"remove_failed":       removeFailedText("QQ850419295BR"),
+		"save_failed":         saveFailed,
+		"list_failed":         listFailed,
+		"gif_captions":        gifCaption1 + "\n" + gifCaption2,
+		"description":         botDescription,
+		"short_description":   botShortDescription,
+		"added":               strings.Join(renderAdded(added, f, 100, false), "\n=====\n"),
+		"added_group":         strings.Join(renderAdded(added, trackcode.Findings{}, 100, true), "\n=====\n"),
+		"list":                renderList(ps, 100, false, now)[0].text,
+		"list_group_near_cap": renderList(ps, 3, true, now)[0].text,
+		"history":             strings.Join(renderHistory(ps[0], evs, now), "\n=====\n"),
+		"history_empty":       strings.Join(renderHistory(ps[2], nil, now), "\n=====\n"),
 	}
 	for _, m := range []struct {
 		name string
@@ -140,12 +140,12 @@ func TestTextsGolden(t *testing.T) {
 
 func TestOtherCarrierCodes(t *testing.T) {
 	for text, want := range map[string]int{
-		"BR2456789012345X":                  1, // Shopee
+		"BR2456789012345X":                   1, // Shopee
 		"meu pedido LP00512345678901 chegou": 1, // Cainiao
-		"12345678901234":                    1, // Jadlog
-		"oi, tudo bem?":                     0,
-		"pedido 12345":                      0,
-		"ABCDEFGHIJKLMNOP":                  0, // no digits: a word
+		"12345678901234":                     1, // Jadlog
+		"oi, tudo bem?":                      0,
+		"pedido 12345":                       0,
+		"ABCDEFGHIJKLMNOP":                   0, // no digits: a word
 	} {
 		if got := len(otherCarrierCodes(text)); got != want {
 			t.Errorf("otherCarrierCodes(%q) found %d, want %d", text, got, want)
