@@ -34,8 +34,8 @@ vet:
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-lint: fmt vet
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags '$(TAGS)' ./...
+lint: fmt vet ## gofmt, go vet, staticcheck (pinned in go.mod's tool directive)
+	$(GO) tool staticcheck -tags '$(TAGS)' ./...
 
 clean:
 	rm -rf bin dist
