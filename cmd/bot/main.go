@@ -19,8 +19,8 @@ import (
 
 	"github.com/rastreio/rastreio/internal/bot"
 	"github.com/rastreio/rastreio/internal/config"
-	"github.com/rastreio/rastreio/internal/service"
 	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/systemd"
 	"github.com/rastreio/rastreio/internal/telegram"
 )
 
@@ -56,29 +56,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		fmt.Fprintf(stderr, "rastreio-bot: %v\n", err)
 		if config.IsConfigError(err) {
-			service.Status("configuration error: %v", err)
+			systemd.Status("configuration error: %v", err)
 			return exitConfig
 		}
 		return exitFailure
 	}
-	log := service.NewLogger("rastreio-bot", cfg.LogLevel, stderr)
+	log := systemd.NewLogger("rastreio-bot", cfg.LogLevel, stderr)
 	token := cfg.Token.Reveal()
 	// The library logs on its own in a few paths; its lines may carry the
 	// token in a URL.
-	tgbotapi.SetLogger(service.TelegramLogger(log, func(s string) string { return telegram.Redact(s, token) }))
+	tgbotapi.SetLogger(telegram.LibraryLogger(log, func(s string) string { return telegram.Redact(s, token) }))
 
 	self, err := checkToken(ctx, token, cfg.Endpoint, log)
 	if err != nil {
 		switch {
 		case telegram.ClassOf(err) == telegram.Unauthorized:
 			fmt.Fprintln(stderr, "rastreio-bot: TELEGRAM_BOT_TOKEN was rejected by Telegram (getMe: 401 Unauthorized); put the token @BotFather gave in TELEGRAM_BOT_TOKEN")
-			service.Status("configuration error: TELEGRAM_BOT_TOKEN rejected by Telegram (401)")
+			systemd.Status("configuration error: TELEGRAM_BOT_TOKEN rejected by Telegram (401)")
 			return exitConfig
 		case telegram.ClassOf(err) == telegram.BadRequest:
 			// 404 and the like: the URL built from the token and the
 			// endpoint does not exist; retrying will not help.
 			fmt.Fprintf(stderr, "rastreio-bot: Telegram refused getMe (%s): check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ENDPOINT\n", telegram.Redact(errorText(err), token))
-			service.Status("configuration error: Telegram refused getMe: check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ENDPOINT")
+			systemd.Status("configuration error: Telegram refused getMe: check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ENDPOINT")
 			return exitConfig
 		case ctx.Err() != nil:
 			return exitOK // stopped while starting
@@ -120,7 +120,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Log:             log,
 	})
 	b.Setup(ctx)
-	service.Ready(statusLine(ctx, st))
+	systemd.Ready(statusLine(ctx, st))
 	log.Info("rastreio-bot started", slog.String("bot", self.UserName), slog.String("version", version), slog.String("db", cfg.DBPath))
 
 	auxCtx, stopAux := context.WithCancel(ctx)
@@ -128,13 +128,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	wg.Go(func() { housekeeping(auxCtx, b, st) })
 
 	runErr := b.Run(ctx)
-	service.Stopping()
+	systemd.Stopping()
 	stopAux()
 	wg.Wait()
 	if runErr != nil {
 		if telegram.ClassOf(runErr) == telegram.Unauthorized {
 			fmt.Fprintln(stderr, "rastreio-bot: TELEGRAM_BOT_TOKEN was rejected by Telegram (401 Unauthorized); was the token revoked?")
-			service.Status("configuration error: TELEGRAM_BOT_TOKEN rejected by Telegram (401); revoked?")
+			systemd.Status("configuration error: TELEGRAM_BOT_TOKEN rejected by Telegram (401); revoked?")
 			return exitConfig
 		}
 		log.Error("update loop failed", slog.Any("error", runErr))
@@ -195,7 +195,7 @@ func statusLine(ctx context.Context, st *store.Store) string {
 // housekeeping pings the watchdog while the update loop makes progress
 // and refreshes the status line.
 func housekeeping(ctx context.Context, b *bot.Bot, st *store.Store) {
-	wd := service.WatchdogInterval()
+	wd := systemd.WatchdogInterval()
 	var wdC <-chan time.Time
 	if wd > 0 {
 		t := time.NewTicker(wd)
@@ -210,10 +210,10 @@ func housekeeping(ctx context.Context, b *bot.Bot, st *store.Store) {
 			return
 		case <-wdC:
 			if b.Healthy() {
-				service.WatchdogPing()
+				systemd.WatchdogPing()
 			}
 		case <-status.C:
-			service.Status("%s", statusLine(ctx, st))
+			systemd.Status("%s", statusLine(ctx, st))
 		}
 	}
 }

@@ -22,8 +22,8 @@ import (
 	"github.com/rastreio/rastreio/internal/config"
 	"github.com/rastreio/rastreio/internal/delivery"
 	"github.com/rastreio/rastreio/internal/pass"
-	"github.com/rastreio/rastreio/internal/service"
 	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/systemd"
 	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
@@ -62,13 +62,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		fmt.Fprintf(stderr, "rastreio-tracker: %v\n", err)
 		if config.IsConfigError(err) {
-			service.Status("configuration error: %v", err)
+			systemd.Status("configuration error: %v", err)
 			return exitConfig
 		}
 		return exitFail
 	}
 	limits := cfg.Limits
-	log := service.NewLogger("rastreio-tracker", cfg.LogLevel, stderr)
+	log := systemd.NewLogger("rastreio-tracker", cfg.LogLevel, stderr)
 
 	// One pass at a time: the lock is taken before the database is
 	// opened, and the kernel drops it when the process dies.
@@ -95,7 +95,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		log.Error("cannot set up the tracking providers", slog.Any("error", err))
 		if config.IsConfigError(err) || errors.Is(err, tracking.ErrAuth) {
-			service.Status("configuration error: tracking providers: %v", err)
+			systemd.Status("configuration error: tracking providers: %v", err)
 			return exitConfig
 		}
 		return exitFail
@@ -107,7 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	tg, err := telegram.New(context.WithoutCancel(ctx), cfg.Token.Reveal(), cfg.Endpoint, telegram.Options{SkipGetMe: true})
 	if err != nil {
 		log.Error("cannot set up the Telegram client", slog.Any("error", err))
-		service.Status("configuration error: Telegram client: %s", telegram.Redact(err.Error(), cfg.Token.Reveal()))
+		systemd.Status("configuration error: Telegram client: %s", telegram.Redact(err.Error(), cfg.Token.Reveal()))
 		return exitConfig
 	}
 	budgets := provs.defaultBudgets(limits)
@@ -115,14 +115,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		log.Info("budget on by default: the free tier; set <NAME>_MONTHLY_BUDGET=unlimited to lift it",
 			slog.String("budgets", budgets))
 	}
-	service.Status("pass running")
+	systemd.Status("pass running")
 	opt := pass.Options{
 		PassMax:    cfg.PassMax,
 		Recheck:    cfg.RecheckInterval,
 		RecheckFor: provs.recheck(cfg, limits, spacing),
 		SendRate:   cfg.SendRate,
 		Logger:     log,
-		Progress:   func(st string) { service.Status("%s", st) },
+		Progress:   func(st string) { systemd.Status("%s", st) },
 	}
 	if !cfg.RecheckSet {
 		opt.Adaptive = true
@@ -157,9 +157,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if budgets != "" {
 		status += "; default budgets " + budgets
 	}
-	service.Status("%s", status)
+	systemd.Status("%s", status)
 	if why != "" {
-		service.Status("%s", why)
+		systemd.Status("%s", why)
 	}
 	return code
 }

@@ -21,7 +21,7 @@ import (
 
 	"github.com/coreos/go-systemd/v22/journal"
 	"github.com/rastreio/rastreio/internal/correios/correiostest"
-	"github.com/rastreio/rastreio/internal/service"
+	"github.com/rastreio/rastreio/internal/systemd"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
 )
 
@@ -95,16 +95,16 @@ func TestMain(m *testing.M) {
 }
 
 // logExit logs two lines and exits at once, as a tracker pass does.
-// "barrier": through service.NewLogger; "raw": journal.Send alone.
+// "barrier": through systemd.NewLogger; "raw": journal.Send alone.
 func logExit(mode string) int {
 	n := os.Getenv("RASTREIO_LOGEXIT_N")
 	switch mode {
 	case "barrier":
-		l := service.NewLogger("logexit", slog.LevelInfo, os.Stderr)
+		l := systemd.NewLogger("logexit", slog.LevelInfo, os.Stderr)
 		l.Info("first line", "run", n)
 		l.Info("last line", "run", n)
 	case "cost": // what the barrier costs per line, under a real journald
-		l := service.NewLogger("logexit", slog.LevelInfo, os.Stderr)
+		l := systemd.NewLogger("logexit", slog.LevelInfo, os.Stderr)
 		const lines = 2000
 		start := time.Now()
 		for i := range lines {
@@ -497,7 +497,7 @@ mkdir -p /root/rel && tar -xzf `+tarball+` -C /root/rel --strip-components=1 && 
 		// journald attributes a native entry to a unit when it reads it, from
 		// the sender's /proc entry. Stopping journald while short-lived
 		// programs log and exit makes the race certain: entries read after
-		// their sender is gone belong to no unit. Through service.NewLogger
+		// their sender is gone belong to no unit. Through systemd.NewLogger
 		// each log call waits (up to 500 ms) until journald has read it, so
 		// it must keep every line when journald is back within that time.
 		//
@@ -541,7 +541,7 @@ journalctl --sync`, runs, mode, share, map[string]int{"raw": 250, "barrier": 15}
 		}
 		withBarrier := count("barrier")
 		if withBarrier != runs {
-			t.Errorf("service.NewLogger: %d of %d last lines under journalctl -u, want all", withBarrier, runs)
+			t.Errorf("systemd.NewLogger: %d of %d last lines under journalctl -u, want all", withBarrier, runs)
 		}
 		cost := "?"
 		if out, err := g.run(60*time.Second, nil, "systemd-run --quiet --wait -p Type=exec -p DynamicUser=yes --unit=logexit-cost -E RASTREIO_LOGEXIT=cost "+share+"/systemdtest.test"); err != nil {
@@ -550,7 +550,7 @@ journalctl --sync`, runs, mode, share, map[string]int{"raw": 250, "barrier": 15}
 		for _, e := range g.journal(t, "-u logexit-cost -g 'cost done'") {
 			cost = e["PER_LINE_US"] + " µs"
 		}
-		return fmt.Sprintf("journald paused: last lines under -u: %d/%d with plain journal.Send, %d/%d with service.NewLogger; a logged line costs %s", raw, runs, withBarrier, runs, cost)
+		return fmt.Sprintf("journald paused: last lines under -u: %d/%d with plain journal.Send, %d/%d with systemd.NewLogger; a logged line costs %s", raw, runs, withBarrier, runs, cost)
 	})
 
 	check(t, "the token is in no systemctl show output, journal entry or environment", func(t *testing.T) string {

@@ -1,4 +1,4 @@
-package service
+package telegram_test
 
 import (
 	"bytes"
@@ -8,13 +8,15 @@ import (
 	"testing"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/rastreio/rastreio/internal/telegram"
 )
 
-func TestTelegramLogger(t *testing.T) {
+func TestLibraryLogger(t *testing.T) {
 	const token = "123456:AAHsecretsecretsecret"
 	var buf bytes.Buffer
 	l := slog.New(slog.NewTextHandler(&buf, nil))
-	var bl tgbotapi.BotLogger = TelegramLogger(l, func(s string) string { return strings.ReplaceAll(s, token, "<token>") })
+	var bl tgbotapi.BotLogger = telegram.LibraryLogger(l, func(s string) string { return strings.ReplaceAll(s, token, "<token>") })
 	bl.Println("Failed to get updates, retrying in 3 seconds...")
 	bl.Printf("%s", errors.New(`Post "https://api.telegram.org/bot`+token+`/getUpdates": dial tcp: i/o timeout`))
 	out := buf.String()

@@ -1,4 +1,4 @@
-// Package service is what makes the programs good systemd citizens:
+// Package systemd is what makes the programs good systemd citizens:
 // sd_notify (READY, STATUS, STOPPING, WATCHDOG) and logging to the
 // journal when stderr is the journal stream.
 //
@@ -14,7 +14,7 @@
 // socket fails, the line goes to stderr with a "<N>" priority prefix.
 // `make test-systemd` proves it with journald paused: plain journal.Send
 // loses the last lines of short-lived units, this handler keeps them.
-package service
+package systemd
 
 import (
 	"fmt"

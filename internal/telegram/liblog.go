@@ -1,4 +1,4 @@
-package service
+package telegram
 
 import (
 	"fmt"
@@ -8,12 +8,12 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
-// TelegramLogger adapts logger to the Telegram library's package logger,
+// LibraryLogger adapts logger to the Telegram library's package logger,
 // for tgbotapi.SetLogger: each line becomes a Warn entry "telegram
 // library" with the text in detail, after redact (the library's network
 // errors carry the bot token in the URL: pass a func that scrubs it, e.g.
-// telegram.Redact with the token). A nil redact keeps the text as is.
-func TelegramLogger(logger *slog.Logger, redact func(string) string) tgbotapi.BotLogger {
+// Redact with the token). A nil redact keeps the text as is.
+func LibraryLogger(logger *slog.Logger, redact func(string) string) tgbotapi.BotLogger {
 	return tgLogger{l: logger, redact: redact}
 }
 

@@ -1,4 +1,4 @@
-package service
+package systemd
 
 import (
 	"context"
@@ -272,7 +272,7 @@ func quoteText(s string) string {
 const journalSocket = "/run/systemd/journal/socket"
 
 // errBarrierTimeout: journald did not take our entries in time.
-var errBarrierTimeout = errors.New("service: journald did not read the log entries in time")
+var errBarrierTimeout = errors.New("systemd: journald did not read the log entries in time")
 
 // journalBarrier makes "the entry is in the journal, attributed to our
 // unit" a fact before the program goes on (systemd issue 2913). journald
@@ -302,7 +302,7 @@ func (b *journalBarrier) Wait() error {
 	if b.conn == nil {
 		c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: b.path, Net: "unixgram"})
 		if err != nil {
-			return fmt.Errorf("service: journal barrier: %w", err)
+			return fmt.Errorf("systemd: journal barrier: %w", err)
 		}
 		b.conn = c
 	}
@@ -322,7 +322,7 @@ func (b *journalBarrier) Wait() error {
 		if !errors.Is(err, syscall.EAGAIN) {
 			b.conn.Close()
 			b.conn = nil
-			return fmt.Errorf("service: journal barrier: %w", err)
+			return fmt.Errorf("systemd: journal barrier: %w", err)
 		}
 		if time.Now().After(deadline) {
 			b.slow = true
@@ -333,7 +333,7 @@ func (b *journalBarrier) Wait() error {
 	for i := 0; ; i++ {
 		n, err := outq(b.conn)
 		if err != nil {
-			return fmt.Errorf("service: journal barrier: %w", err)
+			return fmt.Errorf("systemd: journal barrier: %w", err)
 		}
 		if n == 0 {
 			b.slow = false
