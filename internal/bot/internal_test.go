@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
 )
 
@@ -82,8 +83,8 @@ func TestJoinBlocksAndCut(t *testing.T) {
 		}
 	}
 	for _, m := range msgs {
-		if textLen(m) > MaxMessageLen {
-			t.Fatalf("message of %d", textLen(m))
+		if telegram.TextLen(m) > telegram.MaxTextLen {
+			t.Fatalf("message of %d", telegram.TextLen(m))
 		}
 		if _, err := telegramtest.ParseHTML(m); err != nil {
 			t.Fatalf("split produced bad HTML: %v", err)
@@ -91,7 +92,7 @@ func TestJoinBlocksAndCut(t *testing.T) {
 	}
 	long := strings.Repeat("a &amp; ", 2000)
 	cut := joinBlocks([]string{long}, "\n")
-	if len(cut) != 1 || textLen(cut[0]) > MaxMessageLen {
+	if len(cut) != 1 || telegram.TextLen(cut[0]) > telegram.MaxTextLen {
 		t.Fatalf("a long block: %d messages", len(cut))
 	}
 	if _, err := telegramtest.ParseHTML(cut[0]); err != nil {
@@ -111,8 +112,8 @@ func TestRenderListPages(t *testing.T) {
 	n := 0
 	for _, p := range pages {
 		n += len(p.markup.InlineKeyboard)
-		if textLen(p.text) > MaxMessageLen {
-			t.Fatalf("page of %d", textLen(p.text))
+		if telegram.TextLen(p.text) > telegram.MaxTextLen {
+			t.Fatalf("page of %d", telegram.TextLen(p.text))
 		}
 		shown, err := telegramtest.ParseHTML(p.text)
 		if err != nil {

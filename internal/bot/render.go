@@ -4,20 +4,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/rastreio/rastreio/internal/message"
 	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/trackcode"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
-
-// MaxMessageLen is the budget of one message, a little under Telegram's
-// 4096 (counted on the HTML source, which is never shorter than the
-// text shown).
-const MaxMessageLen = 4000
 
 // ListPageSize is how many parcels one /pacotes message holds (each has
 // a row of buttons).
@@ -25,27 +20,26 @@ const ListPageSize = 10
 
 const maxStatusLen = 300
 
-func textLen(s string) int { return len(utf16.Encode([]rune(s))) }
-
 // joinBlocks packs blocks, separated by sep, into as few messages as fit
-// MaxMessageLen; a block too long alone is cut.
+// telegram.MaxTextLen (measured on the HTML source); a block too long
+// alone is cut.
 func joinBlocks(blocks []string, sep string) []string {
 	var out []string
 	var cur strings.Builder
 	n := 0
 	for _, b := range blocks {
-		if textLen(b) > MaxMessageLen {
-			b = cutText(b, MaxMessageLen-10)
+		if telegram.TextLen(b) > telegram.MaxTextLen {
+			b = cutText(b, telegram.MaxTextLen-10)
 		}
-		bl := textLen(b)
-		if n > 0 && n+textLen(sep)+bl > MaxMessageLen {
+		bl := telegram.TextLen(b)
+		if n > 0 && n+telegram.TextLen(sep)+bl > telegram.MaxTextLen {
 			out = append(out, strings.TrimSpace(cur.String()))
 			cur.Reset()
 			n = 0
 		}
 		if n > 0 {
 			cur.WriteString(sep)
-			n += textLen(sep)
+			n += telegram.TextLen(sep)
 		}
 		cur.WriteString(b)
 		n += bl
@@ -59,7 +53,7 @@ func joinBlocks(blocks []string, sep string) []string {
 // cutText shortens plain (already escaped, tag-free at the cut) text.
 func cutText(s string, max int) string {
 	r := []rune(s)
-	for textLen(string(r)) > max {
+	for telegram.TextLen(string(r)) > max {
 		r = r[:len(r)-len(r)/10-1]
 	}
 	// Never leave half an entity (&amp;) at the end.
@@ -128,7 +122,7 @@ func renderList(ps []store.Package, max int, group bool, now time.Time) []listPa
 	var pages []listPage
 	var blocks []string
 	var rows [][]tgbotapi.InlineKeyboardButton
-	n := textLen(header)
+	n := telegram.TextLen(header)
 	flush := func() {
 		if len(blocks) == 0 {
 			return
@@ -147,11 +141,11 @@ func renderList(ps []store.Package, max int, group bool, now time.Time) []listPa
 			block += "<b>" + esc(p.Description) + "</b> · "
 		}
 		block += "<code>" + esc(p.Code) + "</code>\n" + statusLines(p, now)
-		if len(blocks) == ListPageSize || n+textLen(block)+2 > MaxMessageLen-200 {
+		if len(blocks) == ListPageSize || n+telegram.TextLen(block)+2 > telegram.MaxTextLen-200 {
 			flush()
 		}
 		blocks = append(blocks, block)
-		n += textLen(block) + 2
+		n += telegram.TextLen(block) + 2
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(
 			tgbotapi.NewInlineKeyboardButtonData("📜 "+num, cbHistory+p.Code),
 			tgbotapi.NewInlineKeyboardButtonData("🗑 "+num, cbDelete+p.Code),

@@ -4,22 +4,17 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/rastreio/rastreio/internal/message/places"
+	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
 // Notifications the tracker sends when a parcel moves. Every value from
 // a person or a provider is escaped; every message stays within
-// Telegram's 4096 characters. Dates are marks that Resolve writes at
-// send time ("hoje às 08:01").
-
-// MaxMessageLen is Telegram's limit for a message text, in UTF-16 units
-// of the parsed text. Measuring the HTML source (longer than the parsed
-// text) keeps us safely under it.
-const MaxMessageLen = 4096
+// telegram.MaxTextLen, measured on the HTML source. Dates are marks that
+// Resolve writes at send time ("hoje às 08:01").
 
 // maxField caps one provider text (descricao, detalhe, place) so a single
 // absurd value cannot fill a message.
@@ -55,15 +50,6 @@ func clip(s string, n int) string {
 	}
 	r := []rune(s)
 	return strings.TrimSpace(string(r[:n-1])) + "…"
-}
-
-// textLen is the length Telegram counts (UTF-16 units).
-func textLen(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
 }
 
 // EventLines renders one event: its label, the provider's description
@@ -209,7 +195,7 @@ func NewEvents(code, desc string, events []tracking.Event) string {
 		}
 		// A date mark may resolve to a longer text ("04/03/2025 às 14:35").
 		out := b.String()
-		if textLen(out)+markSlack*strings.Count(out, markSep) <= MaxMessageLen || shown <= 1 {
+		if telegram.TextLen(out)+markSlack*strings.Count(out, markSep) <= telegram.MaxTextLen || shown <= 1 {
 			return out
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -117,8 +118,8 @@ func TestNotificationsGolden(t *testing.T) {
 // provider text, a date mark left unresolved, or a message over the limit.
 func checkHTML(t *testing.T, s string) {
 	t.Helper()
-	if textLen(s) > MaxMessageLen {
-		t.Errorf("message is %d long, over %d", textLen(s), MaxMessageLen)
+	if telegram.TextLen(s) > telegram.MaxTextLen {
+		t.Errorf("message is %d long, over %d", telegram.TextLen(s), telegram.MaxTextLen)
 	}
 	if strings.Contains(s, markSep) {
 		t.Errorf("unresolved date mark in %q", s)
