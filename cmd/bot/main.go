@@ -26,14 +26,6 @@ import (
 
 var version = "dev"
 
-// Exit codes.
-const (
-	exitOK          = 0
-	exitFailure     = 1
-	exitUnavailable = 69 // EX_UNAVAILABLE: Telegram unreachable at start
-	exitConfig      = 78 // EX_CONFIG: systemd does not restart on it
-)
-
 // Start-up bounds: getMe is tried a few times, each bounded, and the
 // whole start gives up well inside 30 s.
 var (
@@ -45,23 +37,32 @@ var (
 	confirmTimeout  = 1500 * time.Millisecond // after telegram.StopGrace: a stop stays under 5 s
 )
 
+const program = "rastreio-bot"
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args, os.Getenv, os.Stderr))
+	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(systemd.Exit(program, err, os.Stderr))
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+// run is the whole program: settings, the token check, the database, then
+// the update loop until ctx ends. Its error says how the process exits
+// (systemd.Exit): 78 for a setting or token to fix, 69 when Telegram cannot
+// be reached at start, 1 otherwise.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if isVersion(args) {
+		_, err := fmt.Fprintln(stdout, program, version)
+		return err
+	}
 	cfg, err := config.LoadBot(getenv)
 	if err != nil {
-		fmt.Fprintf(stderr, "rastreio-bot: %v\n", err)
 		if config.IsConfigError(err) {
-			systemd.Status("configuration error: %v", err)
-			return exitConfig
+			return systemd.ConfigError(fmt.Sprintf("configuration error: %v", err), err)
 		}
-		return exitFailure
+		return err
 	}
-	log := systemd.NewLogger("rastreio-bot", cfg.LogLevel, stderr)
+	log := systemd.NewLogger(program, cfg.LogLevel, stderr)
 	token := cfg.Token.Reveal()
 	// The library logs on its own in a few paths; its lines may carry the
 	// token in a URL.
@@ -69,47 +70,82 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 	self, err := checkToken(ctx, token, cfg.Endpoint, log)
 	if err != nil {
-		switch {
-		case telegram.ClassOf(err) == telegram.Unauthorized:
-			fmt.Fprintln(stderr, "rastreio-bot: TELEGRAM_BOT_TOKEN was rejected by Telegram (getMe: 401 Unauthorized); put the token @BotFather gave in TELEGRAM_BOT_TOKEN")
-			systemd.Status("configuration error: TELEGRAM_BOT_TOKEN rejected by Telegram (401)")
-			return exitConfig
-		case telegram.ClassOf(err) == telegram.BadRequest:
-			// 404 and the like: the URL built from the token and the
-			// endpoint does not exist; retrying will not help.
-			fmt.Fprintf(stderr, "rastreio-bot: Telegram refused getMe (%s): check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ENDPOINT\n", telegram.Redact(errorText(err), token))
-			systemd.Status("configuration error: Telegram refused getMe: check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ENDPOINT")
-			return exitConfig
-		case ctx.Err() != nil:
-			return exitOK // stopped while starting
-		}
-		fmt.Fprintf(stderr, "rastreio-bot: cannot reach Telegram at TELEGRAM_API_ENDPOINT: %s\n", telegram.Redact(err.Error(), token))
-		return exitUnavailable
+		return startError(ctx, err, token)
 	}
-
 	st, err := store.Open(ctx, cfg.DBPath, store.ManualCheckpoint())
 	if err != nil {
-		fmt.Fprintf(stderr, "rastreio-bot: database %s (RASTREIO_DB): %v\n", cfg.DBPath, err)
-		return exitFailure
+		return fmt.Errorf("database %s (RASTREIO_DB): %w", cfg.DBPath, err)
 	}
 	defer st.Close()
+	b, err := newBot(ctx, cfg, token, self, st, log)
+	if err != nil {
+		return err
+	}
+	b.Setup(ctx)
+	systemd.Ready(statusLine(ctx, st))
+	log.Info("rastreio-bot started", slog.String("bot", self.UserName), slog.String("version", version), slog.String("db", cfg.DBPath))
 
+	auxCtx, stopAux := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { housekeeping(auxCtx, b, st) })
+	runErr := b.Run(ctx)
+	systemd.Stopping()
+	stopAux()
+	wg.Wait()
+	if runErr != nil {
+		if telegram.ClassOf(runErr) == telegram.Unauthorized {
+			return systemd.ConfigError("configuration error: TELEGRAM_BOT_TOKEN rejected by Telegram (401); revoked?",
+				errors.New("TELEGRAM_BOT_TOKEN was rejected by Telegram (401 Unauthorized); was the token revoked?"))
+		}
+		log.Error("update loop failed", slog.Any("error", runErr))
+		return &systemd.ExitError{Code: systemd.ExitFailure} // logged
+	}
+	log.Info("rastreio-bot stopped", slog.Int64("updates", b.Handled()))
+	return nil
+}
+
+// isVersion reports whether the command line asks for the version
+// (-version or --version): it is answered before any setting is read.
+// Other arguments are ignored, as they always were.
+func isVersion(args []string) bool {
+	return len(args) > 1 && (args[1] == "-version" || args[1] == "--version")
+}
+
+// startError says why the start failed: a token or endpoint Telegram
+// refuses is a setting to fix (78), an unreachable Telegram is 69, a stop
+// while starting is no error.
+func startError(ctx context.Context, err error, token string) error {
+	switch {
+	case telegram.ClassOf(err) == telegram.Unauthorized:
+		return systemd.ConfigError("configuration error: TELEGRAM_BOT_TOKEN rejected by Telegram (401)",
+			errors.New("TELEGRAM_BOT_TOKEN was rejected by Telegram (getMe: 401 Unauthorized); put the token @BotFather gave in TELEGRAM_BOT_TOKEN"))
+	case telegram.ClassOf(err) == telegram.BadRequest:
+		// 404 and the like: the URL built from the token and the
+		// endpoint does not exist; retrying will not help.
+		return systemd.ConfigError("configuration error: Telegram refused getMe: check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ENDPOINT",
+			fmt.Errorf("Telegram refused getMe (%s): check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ENDPOINT", telegram.Redact(errorText(err), token)))
+	case ctx.Err() != nil:
+		return nil // stopped while starting
+	}
+	return &systemd.ExitError{Code: systemd.ExitUnavailable,
+		Err: fmt.Errorf("cannot reach Telegram at TELEGRAM_API_ENDPOINT: %s", telegram.Redact(err.Error(), token))}
+}
+
+// newBot builds the bot with its two Telegram clients: one for the update
+// loop and replies, bound to ctx, and one for the final getUpdates that
+// confirms the offset after SIGTERM, which is not.
+func newBot(ctx context.Context, cfg config.Bot, token string, self tgbotapi.User, st *store.Store, log *slog.Logger) (*bot.Bot, error) {
 	api, err := telegram.New(ctx, token, cfg.Endpoint, telegram.Options{SkipGetMe: true, HTTPClient: bot.NewHTTPClient()})
 	if err != nil {
-		fmt.Fprintf(stderr, "rastreio-bot: %s\n", telegram.Redact(err.Error(), token))
-		return exitFailure
+		return nil, errors.New(telegram.Redact(err.Error(), token))
 	}
-	// The final getUpdates that confirms the offset runs after SIGTERM:
-	// its client is not bound to the cancelled context.
 	confirm, err := telegram.New(context.WithoutCancel(ctx), token, cfg.Endpoint, telegram.Options{
 		SkipGetMe: true, HTTPClient: &http.Client{Timeout: confirmTimeout},
 	})
 	if err != nil {
-		fmt.Fprintf(stderr, "rastreio-bot: %s\n", telegram.Redact(err.Error(), token))
-		return exitFailure
+		return nil, errors.New(telegram.Redact(err.Error(), token))
 	}
-
-	b := bot.New(bot.Config{
+	return bot.New(bot.Config{
 		Store:           st,
 		API:             api,
 		Confirm:         confirm,
@@ -118,30 +154,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		MaxCodesPerChat: cfg.MaxCodesPerChat,
 		Providers:       cfg.Providers,
 		Log:             log,
-	})
-	b.Setup(ctx)
-	systemd.Ready(statusLine(ctx, st))
-	log.Info("rastreio-bot started", slog.String("bot", self.UserName), slog.String("version", version), slog.String("db", cfg.DBPath))
-
-	auxCtx, stopAux := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { housekeeping(auxCtx, b, st) })
-
-	runErr := b.Run(ctx)
-	systemd.Stopping()
-	stopAux()
-	wg.Wait()
-	if runErr != nil {
-		if telegram.ClassOf(runErr) == telegram.Unauthorized {
-			fmt.Fprintln(stderr, "rastreio-bot: TELEGRAM_BOT_TOKEN was rejected by Telegram (401 Unauthorized); was the token revoked?")
-			systemd.Status("configuration error: TELEGRAM_BOT_TOKEN rejected by Telegram (401); revoked?")
-			return exitConfig
-		}
-		log.Error("update loop failed", slog.Any("error", runErr))
-		return exitFailure
-	}
-	log.Info("rastreio-bot stopped", slog.Int64("updates", b.Handled()))
-	return exitOK
+	}), nil
 }
 
 // checkToken calls getMe a few times at most, each call bounded, and

@@ -16,8 +16,35 @@ import (
 	"time"
 
 	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/systemd"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
 )
+
+// runMain is main without os.Exit: run, then the exit status main maps
+// its error to.
+func runMain(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+	return systemd.Exit(program, run(ctx, args, getenv, io.Discard, stderr), stderr)
+}
+
+// -version answers before any setting is read: no token, no database.
+func TestVersion(t *testing.T) {
+	old := version
+	version = "v1.2.3-test"
+	t.Cleanup(func() { version = old })
+	for _, arg := range []string{"-version", "--version"} {
+		var stdout, stderr bytes.Buffer
+		err := run(t.Context(), []string{"rastreio-bot", arg}, env(nil), &stdout, &stderr)
+		if code := systemd.Exit(program, err, &stderr); code != 0 {
+			t.Fatalf("%s: exit %d; stderr:\n%s", arg, code, stderr.String())
+		}
+		if got := stdout.String(); got != "rastreio-bot v1.2.3-test\n" {
+			t.Errorf("%s printed %q", arg, got)
+		}
+		if stderr.Len() != 0 {
+			t.Errorf("%s wrote to stderr: %q", arg, stderr.String())
+		}
+	}
+}
 
 func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
@@ -96,7 +123,7 @@ func TestExitCodes(t *testing.T) {
 			tc.env["RASTREIO_DB"] = filepath.Join(t.TempDir(), "r.db")
 			var stderr syncBuffer
 			start := time.Now()
-			code := run(t.Context(), []string{"rastreio-bot"}, env(tc.env), &stderr)
+			code := runMain(t.Context(), []string{"rastreio-bot"}, env(tc.env), &stderr)
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.code, stderr.String())
 			}
@@ -125,7 +152,7 @@ func TestRejectedTokenNotRetried(t *testing.T) {
 	}))
 	defer srv.Close()
 	var stderr syncBuffer
-	code := run(t.Context(), nil, env(map[string]string{
+	code := runMain(t.Context(), nil, env(map[string]string{
 		"TELEGRAM_BOT_TOKEN": "42:abcdefghijklmnop", "TELEGRAM_API_ENDPOINT": srv.URL + "/bot%s/%s",
 		"RASTREIO_DB": filepath.Join(t.TempDir(), "r.db"),
 	}), &stderr)
@@ -164,7 +191,7 @@ func TestUnreachableBoundsAddUp(t *testing.T) {
 	defer func() { getMeTimeout, getMeRetryDelay = oldTimeout, oldDelay }()
 	var stderr syncBuffer
 	start := time.Now()
-	code := run(t.Context(), nil, env(map[string]string{
+	code := runMain(t.Context(), nil, env(map[string]string{
 		"TELEGRAM_BOT_TOKEN": "42:abcdefghijklmnop", "TELEGRAM_API_ENDPOINT": "http://" + ln.Addr().String() + "/bot%s/%s",
 		"RASTREIO_DB": filepath.Join(t.TempDir(), "r.db"),
 	}), &stderr)
@@ -218,7 +245,7 @@ func TestRunEndToEnd(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan int, 1)
 		stderr := &syncBuffer{}
-		go func() { done <- run(ctx, []string{"rastreio-bot"}, env(vars), stderr) }()
+		go func() { done <- runMain(ctx, []string{"rastreio-bot"}, env(vars), stderr) }()
 		return cancel, done, stderr
 	}
 	stop := func(cancel context.CancelFunc, done chan int, stderr *syncBuffer) {
@@ -334,7 +361,7 @@ func TestRunNotifiesSystemd(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, nil, env(map[string]string{
+		done <- runMain(ctx, nil, env(map[string]string{
 			"TELEGRAM_BOT_TOKEN": fake.Token, "TELEGRAM_API_ENDPOINT": fake.Endpoint(),
 			"RASTREIO_DB": filepath.Join(t.TempDir(), "r.db"),
 		}), io.Discard)

@@ -30,12 +30,7 @@ import (
 
 var version = "dev"
 
-// Exit codes.
-const (
-	exitOK     = 0
-	exitFail   = 1
-	exitConfig = 78 // EX_CONFIG: systemd's RestartPreventExitStatus=78
-)
+const program = "rastreio-tracker"
 
 // memoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT is
 // set: a pass over 100k codes lives in ~10 MB of Go heap, and the limit keeps
@@ -53,22 +48,31 @@ func setMemoryLimit(getenv func(string) string) {
 func main() {
 	setMemoryLimit(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args, os.Getenv, os.Stderr))
+	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(systemd.Exit(program, err, os.Stderr))
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+// errLogged ends the process with status 1 for a failure run has logged.
+var errLogged = &systemd.ExitError{Code: systemd.ExitFailure}
+
+// run is the whole program: settings, the lock, the database, the
+// providers, one pass, its summary. Its error says how the process exits
+// (systemd.Exit): 78 for a setting or credential to fix, 1 for a pass that
+// could not do its work.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if isVersion(args) {
+		_, err := fmt.Fprintln(stdout, program, version)
+		return err
+	}
 	cfg, err := config.LoadTracker(getenv)
 	if err != nil {
-		fmt.Fprintf(stderr, "rastreio-tracker: %v\n", err)
 		if config.IsConfigError(err) {
-			systemd.Status("configuration error: %v", err)
-			return exitConfig
+			return systemd.ConfigError(fmt.Sprintf("configuration error: %v", err), err)
 		}
-		return exitFail
+		return err
 	}
-	limits := cfg.Limits
-	log := systemd.NewLogger("rastreio-tracker", cfg.LogLevel, stderr)
+	log := systemd.NewLogger(program, cfg.LogLevel, stderr)
 
 	// One pass at a time: the lock is taken before the database is
 	// opened, and the kernel drops it when the process dies.
@@ -76,29 +80,55 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	lock, err := acquireLock(lockPath)
 	if errors.Is(err, errLocked) {
 		log.Info("another tracker pass is running; nothing to do", slog.String("lock", lockPath))
-		return exitOK
+		return nil
 	}
 	if err != nil {
 		log.Error("cannot take the tracker lock next to the database", slog.String("lock", lockPath), slog.Any("error", err))
-		return exitFail
+		return errLogged
 	}
 	defer lock.Close()
 
 	st, err := store.Open(ctx, cfg.DBPath)
 	if err != nil {
 		log.Error("cannot open the database", slog.String("db", cfg.DBPath), slog.Any("error", err))
-		return exitFail
+		return errLogged
 	}
 	defer st.Close()
 
+	w, err := newWork(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
+	sum, err := w.pass.Run(ctx)
+	return w.done(ctx, log, sum, err)
+}
+
+// isVersion reports whether the command line asks for the version
+// (-version or --version): it is answered before any setting is read.
+// Other arguments are ignored, as they always were.
+func isVersion(args []string) bool {
+	return len(args) > 1 && (args[1] == "-version" || args[1] == "--version")
+}
+
+// work is one pass ready to run, with what its summary reports.
+type work struct {
+	pass    *pass.Pass
+	provs   *providers
+	budgets string // the free-tier budgets applied by default, "" for none
+}
+
+// newWork sets up the pass: the provider chain, the Telegram client, how
+// long codes wait between queries (the adaptive schedule unless
+// RASTREIO_RECHECK_INTERVAL is set).
+func newWork(ctx context.Context, cfg config.Tracker, st *store.Store, log *slog.Logger) (*work, error) {
+	limits := cfg.Limits
 	provs, err := buildChain(ctx, cfg, limits, st, log)
 	if err != nil {
 		log.Error("cannot set up the tracking providers", slog.Any("error", err))
 		if config.IsConfigError(err) || errors.Is(err, tracking.ErrAuth) {
-			systemd.Status("configuration error: tracking providers: %v", err)
-			return exitConfig
+			return nil, &systemd.ExitError{Code: systemd.ExitConfig, Status: fmt.Sprintf("configuration error: tracking providers: %v", err)}
 		}
-		return exitFail
+		return nil, errLogged
 	}
 	var spacing time.Duration
 	if last, err := st.LastPassAt(ctx); err == nil && !last.IsZero() {
@@ -107,8 +137,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	tg, err := telegram.New(context.WithoutCancel(ctx), cfg.Token.Reveal(), cfg.Endpoint, telegram.Options{SkipGetMe: true})
 	if err != nil {
 		log.Error("cannot set up the Telegram client", slog.Any("error", err))
-		systemd.Status("configuration error: Telegram client: %s", telegram.Redact(err.Error(), cfg.Token.Reveal()))
-		return exitConfig
+		return nil, &systemd.ExitError{Code: systemd.ExitConfig, Status: "configuration error: Telegram client: " + telegram.Redact(err.Error(), cfg.Token.Reveal())}
 	}
 	budgets := provs.defaultBudgets(limits)
 	if budgets != "" {
@@ -130,36 +159,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		opt.FirstProvider = cfg.Providers[0]
 		st.SetSchedule(schedulePolicy(limits).Next)
 	}
-	p := pass.New(st, provs.chain, delivery.TelegramSender(tg), opt)
-	sum, err := p.Run(ctx)
+	return &work{pass: pass.New(st, provs.chain, delivery.TelegramSender(tg), opt), provs: provs, budgets: budgets}, nil
+}
 
-	code := exitOK
-	why := "" // STATUS= after a rejected credential (exit 78)
+// done logs the pass's summary, its last log line, and says how the
+// process exits: a credential a provider or Telegram rejected is a
+// configuration error (78), any other failure 1.
+func (w *work) done(ctx context.Context, log *slog.Logger, sum pass.Summary, err error) error {
+	var exit error
 	switch {
 	case errors.Is(err, tracking.ErrAuth):
-		why = "configuration error: a tracking provider rejected the credentials: fix " + authVars(err)
 		log.Error("tracking provider rejected the credentials: fix "+authVars(err)+" and restart",
 			slog.Any("error", err))
-		code = exitConfig
+		exit = &systemd.ExitError{Code: systemd.ExitConfig, Status: "configuration error: a tracking provider rejected the credentials: fix " + authVars(err)}
 	case errors.Is(err, delivery.ErrTelegramAuth):
 		log.Error("Telegram rejected the bot token: fix TELEGRAM_BOT_TOKEN and restart")
-		why = "configuration error: TELEGRAM_BOT_TOKEN rejected by Telegram (401)"
-		code = exitConfig
+		exit = &systemd.ExitError{Code: systemd.ExitConfig, Status: "configuration error: TELEGRAM_BOT_TOKEN rejected by Telegram (401)"}
 	case err != nil:
 		log.Error("pass failed", slog.Any("error", err))
-		code = exitFail
+		exit = errLogged
 	}
-	usage := provs.usage()
+	usage := w.provs.usage()
 	attrs := append(sum.Attrs(), usage, slog.String("version", version))
 	// The summary is the pass's last log line.
 	log.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "pass done", attrs...)
 	status := fmt.Sprintf("%s; usage %s", sum.Status(), usage.Value.String())
-	if budgets != "" {
-		status += "; default budgets " + budgets
+	if w.budgets != "" {
+		status += "; default budgets " + w.budgets
 	}
 	systemd.Status("%s", status)
-	if why != "" {
-		systemd.Status("%s", why)
-	}
-	return code
+	return exit
 }

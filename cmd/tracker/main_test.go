@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -18,6 +19,7 @@ import (
 	"github.com/rastreio/rastreio/internal/correios/correiostest"
 	"github.com/rastreio/rastreio/internal/siterastreio/siterastreiotest"
 	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/systemd"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
 )
 
@@ -28,7 +30,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" { // as main does
 		setMemoryLimit(os.Getenv)
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		code := run(ctx, os.Args, os.Getenv, os.Stderr)
+		code := systemd.Exit(program, run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr), os.Stderr)
 		stop()
 		if os.Getenv("RASTREIO_MEMSTATS") != "" {
 			var ms runtime.MemStats
@@ -39,6 +41,33 @@ func TestMain(m *testing.M) {
 		os.Exit(code)
 	}
 	os.Exit(m.Run())
+}
+
+// runMain is main without os.Exit: run, then the exit status main maps
+// its error to.
+func runMain(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+	return systemd.Exit(program, run(ctx, args, getenv, io.Discard, stderr), stderr)
+}
+
+// -version answers before any setting is read: no token, no provider, no
+// database, no lock.
+func TestVersion(t *testing.T) {
+	old := version
+	version = "v1.2.3-test"
+	t.Cleanup(func() { version = old })
+	for _, arg := range []string{"-version", "--version"} {
+		var stdout, stderr bytes.Buffer
+		err := run(t.Context(), []string{"rastreio-tracker", arg}, getenv(nil), &stdout, &stderr)
+		if code := systemd.Exit(program, err, &stderr); code != 0 {
+			t.Fatalf("%s: exit %d; stderr:\n%s", arg, code, stderr.String())
+		}
+		if got := stdout.String(); got != "rastreio-tracker v1.2.3-test\n" {
+			t.Errorf("%s printed %q", arg, got)
+		}
+		if stderr.Len() != 0 {
+			t.Errorf("%s wrote to stderr: %q", arg, stderr.String())
+		}
+	}
 }
 
 const (
@@ -119,7 +148,7 @@ func TestExitNoProvider(t *testing.T) {
 	f := newFixture(t)
 	env := f.env("CORREIOS_USER", "", "CORREIOS_ACCESS_CODE", "")
 	var out bytes.Buffer
-	if code := run(t.Context(), nil, getenv(env), &out); code != 78 {
+	if code := runMain(t.Context(), nil, getenv(env), &out); code != 78 {
 		t.Fatalf("exit %d, want 78; output %q", code, out.String())
 	}
 	if l := lastLine(out.String()); !strings.Contains(l, "CORREIOS_USER") || strings.Count(out.String(), "\n") != 1 {
@@ -132,7 +161,7 @@ func TestExitCredentialsRejected(t *testing.T) {
 	f.track(t, map[int64]string{1: "QQ850419295BR"})
 	env := f.env("CORREIOS_ACCESS_CODE", "wrong-code")
 	var out bytes.Buffer
-	if code := run(t.Context(), nil, getenv(env), &out); code != 78 {
+	if code := runMain(t.Context(), nil, getenv(env), &out); code != 78 {
 		t.Fatalf("exit %d, want 78; output %s", code, out.String())
 	}
 	s := out.String()
@@ -148,7 +177,7 @@ func TestExitDatabaseUnreachable(t *testing.T) {
 	f := newFixture(t)
 	env := f.env("RASTREIO_DB", filepath.Join(f.dir, "missing-dir", "rastreio.db"))
 	var out bytes.Buffer
-	if code := run(t.Context(), nil, getenv(env), &out); code == 0 || code == 78 {
+	if code := runMain(t.Context(), nil, getenv(env), &out); code == 0 || code == 78 {
 		t.Fatalf("exit %d, want a failure other than 78; output %s", code, out.String())
 	}
 }
@@ -162,7 +191,7 @@ func TestSecondInstanceExitsAtOnce(t *testing.T) {
 	defer held.Close()
 	var out bytes.Buffer
 	start := time.Now()
-	code := run(t.Context(), nil, getenv(f.env()), &out)
+	code := runMain(t.Context(), nil, getenv(f.env()), &out)
 	if d := time.Since(start); code != 0 || d > 2*time.Second {
 		t.Fatalf("exit %d after %v, want 0 at once", code, d)
 	}
@@ -179,7 +208,7 @@ func TestPassEndToEnd(t *testing.T) {
 	f.correios.SetObject("QQ850419295BR", correiostest.Object("QQ850419295BR", 3, time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)))
 	f.track(t, map[int64]string{1: "QQ850419295BR", 2: "AA123456785BR"})
 	var out bytes.Buffer
-	if code := run(t.Context(), nil, getenv(f.env()), &out); code != 0 {
+	if code := runMain(t.Context(), nil, getenv(f.env()), &out); code != 0 {
 		t.Fatalf("exit %d; output %s", code, out.String())
 	}
 	l := lastLine(out.String())
@@ -358,7 +387,7 @@ func TestDeadCorreiosKeepsCodes(t *testing.T) {
 			f.correios.FailAll(fault)
 			var out bytes.Buffer
 			start := time.Now()
-			if code := run(t.Context(), nil, getenv(f.env()), &out); code != 0 {
+			if code := runMain(t.Context(), nil, getenv(f.env()), &out); code != 0 {
 				t.Fatalf("exit %d\n%s", code, out.String())
 			}
 			if d := time.Since(start); d > 30*time.Second {
@@ -379,7 +408,7 @@ func TestDeadCorreiosKeepsCodes(t *testing.T) {
 			}
 			f.correios.ClearFaults()
 			out.Reset()
-			run(t.Context(), nil, getenv(f.env()), &out)
+			runMain(t.Context(), nil, getenv(f.env()), &out)
 			if l := lastLine(out.String()); !strings.Contains(l, "checked=120") {
 				t.Fatalf("after recovery: %q", l)
 			}
@@ -400,7 +429,7 @@ func TestChainFallThroughAndPin(t *testing.T) {
 	f.track(t, map[int64]string{1: "QQ850419295BR", 2: "LE449872154SE"})
 	env := f.env("RASTREIO_PROVIDERS", "correios,siterastreio", "SITERASTREIO_API_KEY", "sr-key", "SITERASTREIO_API_URL", sr.URL)
 	var out bytes.Buffer
-	if code := run(t.Context(), nil, getenv(env), &out); code != 0 {
+	if code := runMain(t.Context(), nil, getenv(env), &out); code != 0 {
 		t.Fatalf("exit %d\n%s", code, out.String())
 	}
 	if m := f.tg.Messages(2); len(m) != 1 || !strings.Contains(m[0].Text, "LE449872154SE") {
@@ -428,7 +457,7 @@ func TestChainFallThroughAndPin(t *testing.T) {
 		return n
 	}
 	before := asked()
-	run(t.Context(), nil, getenv(env), &out)
+	runMain(t.Context(), nil, getenv(env), &out)
 	if asked() != before {
 		t.Fatal("a code pinned to siterastreio was asked of correios again")
 	}
@@ -442,14 +471,14 @@ func TestMonthlyBudget(t *testing.T) {
 	f.track(t, map[int64]string{1: "QQ850419295BR"})
 	env := f.env("CORREIOS_MONTHLY_BUDGET", "2")
 	var out bytes.Buffer
-	if code := run(t.Context(), nil, getenv(env), &out); code != 0 {
+	if code := runMain(t.Context(), nil, getenv(env), &out); code != 0 {
 		t.Fatalf("exit %d\n%s", code, out.String())
 	}
 	// Spent: the found code waits (its re-check interval stretches), and
 	// a new code is refused by the budget.
 	f.track(t, map[int64]string{2: "LE449872154SE"})
 	out.Reset()
-	if code := run(t.Context(), nil, getenv(env), &out); code != 0 {
+	if code := runMain(t.Context(), nil, getenv(env), &out); code != 0 {
 		t.Fatalf("exit %d\n%s", code, out.String())
 	}
 	l := lastLine(out.String())
@@ -506,7 +535,7 @@ func TestSecondInstanceWhileARealPassRuns(t *testing.T) {
 	f.tg.WaitCalls(t, "sendMessage", 1)
 	var out bytes.Buffer
 	start := time.Now()
-	code := run(t.Context(), nil, getenv(f.env()), &out)
+	code := runMain(t.Context(), nil, getenv(f.env()), &out)
 	if d := time.Since(start); code != 0 || d > 2*time.Second {
 		t.Fatalf("second tracker: exit %d after %v, want 0 within 2 s\n%s", code, d, out.String())
 	}
@@ -533,7 +562,7 @@ func TestAdaptiveScheduleByDefault(t *testing.T) {
 	delete(env, "RASTREIO_RECHECK_INTERVAL")
 	runPass := func() string {
 		var out bytes.Buffer
-		if code := run(t.Context(), nil, getenv(env), &out); code != 0 {
+		if code := runMain(t.Context(), nil, getenv(env), &out); code != 0 {
 			t.Fatalf("exit %d: %s", code, out.String())
 		}
 		return lastLine(out.String())

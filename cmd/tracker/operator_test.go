@@ -78,7 +78,7 @@ func TestOperatorScenario(t *testing.T) {
 	pass := func(wantExit int) string {
 		t.Helper()
 		var out bytes.Buffer
-		if code := run(t.Context(), nil, getenv(f.env()), &out); code != wantExit {
+		if code := runMain(t.Context(), nil, getenv(f.env()), &out); code != wantExit {
 			t.Fatalf("exit %d, want %d\n%s", code, wantExit, out.String())
 		}
 		return lastLine(out.String())

@@ -38,7 +38,7 @@ func TestChainFallThroughToPacoteVicio(t *testing.T) {
 	env := f.env("RASTREIO_PROVIDERS", "correios,pacotevicio", "PACOTEVICIO_API_KEY", "pv-key", "PACOTEVICIO_API_URL", pv.URL,
 		"PACOTEVICIO_RATE_LIMIT", "50", "PACOTEVICIO_RATE_BURST", "10")
 	var out bytes.Buffer
-	if code := run(t.Context(), nil, getenv(env), &out); code != 0 {
+	if code := runMain(t.Context(), nil, getenv(env), &out); code != 0 {
 		t.Fatalf("exit %d\n%s", code, out.String())
 	}
 	if m := f.tg.Messages(2); len(m) != 1 || !strings.Contains(m[0].Text, "LE449872154SE") {
@@ -66,7 +66,7 @@ func TestChainFallThroughToPacoteVicio(t *testing.T) {
 	}
 	before := asked()
 	out.Reset()
-	if code := run(t.Context(), nil, getenv(env), &out); code != 0 {
+	if code := runMain(t.Context(), nil, getenv(env), &out); code != 0 {
 		t.Fatalf("second pass: exit %d\n%s", code, out.String())
 	}
 	if asked() != before {
@@ -94,7 +94,7 @@ func TestPacoteVicioQuotaFallsThrough(t *testing.T) {
 	env := f.env("RASTREIO_PROVIDERS", "pacotevicio,siterastreio", "PACOTEVICIO_API_KEY", "k", "PACOTEVICIO_API_URL", pv.URL,
 		"SITERASTREIO_API_KEY", "k", "SITERASTREIO_API_URL", sr.URL, "CORREIOS_USER", "")
 	var out bytes.Buffer
-	if code := run(t.Context(), nil, getenv(env), &out); code != 0 {
+	if code := runMain(t.Context(), nil, getenv(env), &out); code != 0 {
 		t.Fatalf("exit %d\n%s", code, out.String())
 	}
 	for chat, code := range map[int64]string{1: "LE449872154SE", 2: "LB000000001HK"} {
@@ -120,7 +120,7 @@ func TestExitPacoteVicioKeyRejected(t *testing.T) {
 	f.track(t, map[int64]string{1: "LE449872154SE"})
 	env := f.env("RASTREIO_PROVIDERS", "pacotevicio", "PACOTEVICIO_API_KEY", "wrong-pv-key", "PACOTEVICIO_API_URL", pv.URL)
 	var out bytes.Buffer
-	if code := run(t.Context(), nil, getenv(env), &out); code != 78 {
+	if code := runMain(t.Context(), nil, getenv(env), &out); code != 78 {
 		t.Fatalf("exit %d, want 78; output %s", code, out.String())
 	}
 	s := out.String()

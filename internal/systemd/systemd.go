@@ -1,6 +1,7 @@
 // Package systemd is what makes the programs good systemd citizens:
-// sd_notify (READY, STATUS, STOPPING, WATCHDOG) and logging to the
-// journal when stderr is the journal stream.
+// sd_notify (READY, STATUS, STOPPING, WATCHDOG), logging to the journal
+// when stderr is the journal stream, and the exit statuses the units act
+// on (Exit, ExitError: 78 stops a unit instead of restarting it).
 //
 // Logging choice (systemd issue 2913). journald attributes an entry sent
 // with the native protocol to a unit by reading the sender's /proc entry
