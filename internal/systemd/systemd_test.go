@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -65,25 +66,53 @@ func TestNotify(t *testing.T) {
 	}
 }
 
-// Without systemd nothing happens and nothing fails.
+// captureLog sends the default logger's output to the returned builder
+// for the test, and forgets an earlier sd_notify failure, so each test
+// sees its own first one.
+func captureLog(t *testing.T) *strings.Builder {
+	t.Helper()
+	var buf strings.Builder
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	notifyErr = sync.Once{}
+	t.Cleanup(func() { slog.SetDefault(old); notifyErr = sync.Once{} })
+	return &buf
+}
+
+// Without systemd nothing happens and nothing fails: no warning, and a
+// socket that appears later still gets the notifications.
 func TestNotifyWithoutSystemd(t *testing.T) {
+	logged := captureLog(t)
 	t.Setenv("NOTIFY_SOCKET", "")
 	Ready("x")
 	Status("y")
 	WatchdogPing()
 	Stopping()
+	if logged.Len() != 0 {
+		t.Errorf("logged without systemd: %q", logged.String())
+	}
+	c := fakeNotifySocket(t)
+	Status("z")
+	if got := readDatagram(t, c); got != "STATUS=z" {
+		t.Errorf("got %q after NOTIFY_SOCKET was set, want STATUS=z", got)
+	}
+	if logged.Len() != 0 {
+		t.Errorf("logged: %q", logged.String())
+	}
 }
 
+// A socket that cannot be reached is reported once, not on every call.
 func TestNotifyBrokenSocketLogsOnce(t *testing.T) {
-	var buf strings.Builder
-	old := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
-	t.Cleanup(func() { slog.SetDefault(old) })
+	logged := captureLog(t)
 	t.Setenv("NOTIFY_SOCKET", filepath.Join(t.TempDir(), "absent"))
 	Status("a")
 	Status("b")
-	if n := strings.Count(buf.String(), "sd_notify failed"); n > 1 {
-		t.Errorf("logged %d times, want at most once: %q", n, buf.String())
+	WatchdogPing()
+	if n := strings.Count(logged.String(), "sd_notify failed"); n != 1 {
+		t.Errorf("logged %d times, want once: %q", n, logged.String())
+	}
+	if !strings.Contains(logged.String(), "level=WARN") || !strings.Contains(logged.String(), "absent") {
+		t.Errorf("the warning does not say what failed: %q", logged.String())
 	}
 }
 
