@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rastreio/rastreio/internal/correios/correiostest"
 	"github.com/rastreio/rastreio/internal/store"
@@ -151,5 +150,3 @@ func texts(calls []telegramtest.Call) []string {
 	}
 	return out
 }
-
-var _ = time.Second

@@ -137,10 +137,6 @@ func New(root context.Context, token, endpoint string, opts Options) (*Client, e
 	return c, nil
 }
 
-// API is the underlying tgbotapi client. Errors it returns must go
-// through Wrap before they are logged (they may carry the token).
-func (c *Client) API() *tgbotapi.BotAPI { return c.api }
-
 // Self is the bot's own user, from getMe (zero with SkipGetMe).
 func (c *Client) Self() tgbotapi.User { return c.api.Self }
 
@@ -189,10 +185,6 @@ func (c *Client) SendHTML(chatID int64, html string) (tgbotapi.Message, error) {
 	m.DisableWebPagePreview = true
 	return c.Send(m)
 }
-
-// Wrap turns any error of the underlying library into an *Error with the
-// token scrubbed.
-func (c *Client) Wrap(op string, err error) error { return c.wrap(op, err) }
 
 func (c *Client) wrap(op string, err error) error {
 	if err == nil {

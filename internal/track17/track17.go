@@ -114,10 +114,6 @@ func (c *Client) MaxBatch() int { return MaxBatch }
 // Requests returns the HTTP requests sent so far.
 func (c *Client) Requests() int64 { return c.web.Requests() }
 
-// Registered returns how many numbers this client registered (17TRACK's
-// billing unit).
-func (c *Client) Registered() int64 { return c.registered.Load() }
-
 // Billed implements tracking.Billed: registrations are what 17TRACK
 // charges for.
 func (c *Client) Billed() int64 { return c.registered.Load() }

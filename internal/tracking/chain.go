@@ -55,12 +55,6 @@ func (c *Chain) Names() []string {
 	return names
 }
 
-// Has reports whether the chain has a provider called name.
-func (c *Chain) Has(name string) bool {
-	_, ok := c.index[name]
-	return ok
-}
-
 // Track checks the codes, splitting them per provider in calls of at most
 // that provider's MaxBatch. The results are valid even when err is not
 // nil: err (a *ChainError) lists the whole-call failures per provider,

@@ -90,14 +90,6 @@ func (s *Server) SetObject(code string, object []byte) {
 	s.objects[strings.ToUpper(code)] = append([]byte(nil), object...)
 }
 
-// SetCredits sets how many more requests are answered before the account
-// is out of credit (0: unlimited).
-func (s *Server) SetCredits(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.opts.Credits = n
-}
-
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
