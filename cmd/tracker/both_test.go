@@ -54,6 +54,9 @@ import (
 // rows were dropped by a removal (TestSenderDropsMessagesRemovedWhileHeld).
 // To hunt with other seeds: RASTREIO_BOTH_SEED=n go test -run BotAndTracker.
 func TestBotAndTrackerTogether(t *testing.T) {
+	if testing.Short() {
+		t.Skip("randomized soak (~12 s); make test runs it")
+	}
 	f := newFixture(t)
 	seed := uint64(2026)
 	if s := os.Getenv("RASTREIO_BOTH_SEED"); s != "" { // to hunt with other seeds

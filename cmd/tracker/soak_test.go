@@ -19,6 +19,9 @@ import (
 // order), and the repeats stay within the messages in flight at each
 // kill (at most 4).
 func TestKill9RandomPassesLoseNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("randomized soak (~10 s); make test runs it")
+	}
 	f := newFixture(t)
 	rng := rand.New(rand.NewPCG(7, 0))
 	const nCodes, rounds = 30, 12

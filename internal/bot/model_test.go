@@ -37,6 +37,9 @@ import (
 // TestDeepLinkWithMistypedCode). To hunt for more, run more seeds and
 // steps for a while, e.g. seeds 1..100 with 500 steps (about 5 minutes).
 func TestRandomConversationsMatchModel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("randomized model test (~6 s); make test runs it")
+	}
 	var retried, queued int
 	for _, seed := range []uint64{1, 2, 3, 4, 5, 6} {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
