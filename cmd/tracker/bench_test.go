@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +12,7 @@ import (
 	"time"
 
 	"github.com/rastreio/rastreio/internal/correios/correiostest"
-	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/store/storetest"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
 )
 
@@ -22,43 +20,12 @@ import (
 // transaction.
 func seedCodes(tb testing.TB, path string, n, chats int) {
 	tb.Helper()
-	st, err := store.Open(context.Background(), path)
-	if err != nil {
-		tb.Fatal(err)
+	now := time.Now()
+	rows := make([]storetest.Tracked, n)
+	for i := range rows {
+		rows[i] = storetest.Tracked{Chat: int64(i%chats + 1), Code: fmt.Sprintf("QQ%09dBR", i), Description: "encomenda", Added: now}
 	}
-	defer st.Close()
-	tx, err := st.DB().Begin()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer tx.Rollback()
-	now := time.Now().Unix()
-	for c := range chats {
-		if _, err := tx.Exec("INSERT INTO chats (id, created_at, updated_at) VALUES (?, ?, ?)", int64(c+1), now, now); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	stmts := make([]*sql.Stmt, 2)
-	for i, q := range []string{
-		"INSERT INTO parcels (code, created_at) VALUES (?, ?)",
-		"INSERT INTO tracked (chat_id, code, description, added_at) VALUES (?, ?, ?, ?)",
-	} {
-		if stmts[i], err = tx.Prepare(q); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	for i := range n {
-		code := fmt.Sprintf("QQ%09dBR", i)
-		if _, err := stmts[0].Exec(code, now); err != nil {
-			tb.Fatal(err)
-		}
-		if _, err := stmts[1].Exec(int64(i%chats+1), code, "encomenda", now); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		tb.Fatal(err)
-	}
+	storetest.Open(tb, path).Track(rows...)
 }
 
 var reSummary = regexp.MustCompile(`checked=(\d+).*query_duration=(\S+)`)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/rastreio/rastreio/internal/bot"
 	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/store/storetest"
 	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
 	"github.com/rastreio/rastreio/internal/trackcode"
@@ -112,6 +113,7 @@ func TestBotAndTrackerTogether(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sdb := storetest.Open(t, f.db)
 	botCtx, stopBot := context.WithCancel(context.Background())
 	defer stopBot()
 	api, err := telegram.New(botCtx, f.tg.Token, f.tg.Endpoint(), telegram.Options{SkipGetMe: true, HTTPClient: bot.NewHTTPClient()})
@@ -301,9 +303,14 @@ func TestBotAndTrackerTogether(t *testing.T) {
 					unblocked++
 					// Their first words: stop tracking a code with
 					// notifications kept for them while paused, if any.
-					var code string
-					err := st.DB().QueryRow("SELECT code FROM outbox WHERE chat_id = ? ORDER BY id LIMIT 1", chat).Scan(&code)
-					if err != nil || !slices.Contains(m.tracked, code) {
+					var code string // of the chat's oldest queued message
+					for _, q := range sdb.Outbox() {
+						if q.Chat == chat {
+							code = q.Code
+							break
+						}
+					}
+					if code == "" || !slices.Contains(m.tracked, code) {
 						lastUpdate = f.tg.PushMessage(chat, 0, "/pacotes")
 						batch = append(batch, pending{chat: chat, what: "/pacotes after unblocking", wants: []string{"Seus pacotes"}})
 						continue

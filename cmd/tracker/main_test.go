@@ -19,6 +19,7 @@ import (
 	"github.com/rastreio/rastreio/internal/correios/correiostest"
 	"github.com/rastreio/rastreio/internal/siterastreio/siterastreiotest"
 	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/store/storetest"
 	"github.com/rastreio/rastreio/internal/systemd"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
 )
@@ -118,25 +119,11 @@ func getenv(m map[string]string) func(string) string { return func(k string) str
 // track adds chats tracking codes, as the bot would.
 func (f *fixture) track(t *testing.T, pairs map[int64]string) {
 	t.Helper()
-	st, err := store.Open(t.Context(), f.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	var rows []storetest.Tracked
 	for chat, code := range pairs {
-		for _, q := range []struct {
-			sql  string
-			args []any
-		}{
-			{"INSERT INTO chats (id, created_at, updated_at) VALUES (?, 0, 0) ON CONFLICT DO NOTHING", []any{chat}},
-			{"INSERT INTO parcels (code, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING", []any{code, time.Now().Unix()}},
-			{"INSERT INTO tracked (chat_id, code, description, added_at) VALUES (?, ?, ?, 0)", []any{chat, code, fmt.Sprintf("pedido %d", chat)}},
-		} {
-			if _, err := st.DB().Exec(q.sql, q.args...); err != nil {
-				t.Fatal(err)
-			}
-		}
+		rows = append(rows, storetest.Tracked{Chat: chat, Code: code, Description: fmt.Sprintf("pedido %d", chat)})
 	}
+	storetest.Open(t, f.db).Track(rows...)
 }
 
 func lastLine(s string) string {
@@ -396,14 +383,7 @@ func TestDeadCorreiosKeepsCodes(t *testing.T) {
 			if l := lastLine(out.String()); !strings.Contains(l, "checked=0") || !strings.Contains(l, `stopped="provider failing"`) {
 				t.Fatalf("summary %q", l)
 			}
-			st, err := store.Open(t.Context(), f.db)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			var n int
-			st.DB().QueryRow("SELECT COUNT(*) FROM parcels WHERE state = 'new'").Scan(&n)
-			if n != 120 {
+			if n := storetest.Open(t, f.db).ParcelsIn("new"); n != 120 {
 				t.Fatalf("%d codes left new, want all 120 kept", n)
 			}
 			f.correios.ClearFaults()
@@ -435,15 +415,8 @@ func TestChainFallThroughAndPin(t *testing.T) {
 	if m := f.tg.Messages(2); len(m) != 1 || !strings.Contains(m[0].Text, "LE449872154SE") {
 		t.Fatalf("chat 2 got %v\n%s", m, out.String())
 	}
-	st, err := store.Open(t.Context(), f.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var prov, by string
-	st.DB().QueryRow("SELECT provider, checked_by FROM parcels WHERE code = 'LE449872154SE'").Scan(&prov, &by)
-	st.Close()
-	if prov != "siterastreio" || by != "siterastreio" {
-		t.Fatalf("pinned to %q, checked by %q; want siterastreio", prov, by)
+	if p, _ := storetest.Open(t, f.db).Parcel("LE449872154SE"); p.Provider != "siterastreio" || p.CheckedBy != "siterastreio" {
+		t.Fatalf("pinned to %q, checked by %q; want siterastreio", p.Provider, p.CheckedBy)
 	}
 	asked := func() int {
 		n := 0
@@ -494,21 +467,9 @@ func TestMonthlyBudget(t *testing.T) {
 // a message from (one message per chat in the kill test).
 func acceptedButQueued(t *testing.T, f *fixture) int {
 	t.Helper()
-	st, err := store.Open(t.Context(), f.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	rows, err := st.DB().Query("SELECT chat_id FROM outbox")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	n := 0
-	for rows.Next() {
-		var chat int64
-		rows.Scan(&chat)
-		if len(f.tg.Messages(chat)) > 0 {
+	for _, q := range storetest.Open(t, f.db).Outbox() {
+		if len(f.tg.Messages(q.Chat)) > 0 {
 			n++
 		}
 	}

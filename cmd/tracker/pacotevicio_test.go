@@ -9,19 +9,14 @@ import (
 	"github.com/rastreio/rastreio/internal/correios/correiostest"
 	"github.com/rastreio/rastreio/internal/pacotevicio/pacoteviciotest"
 	"github.com/rastreio/rastreio/internal/siterastreio/siterastreiotest"
-	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/store/storetest"
 )
 
 // pinned reads which provider a code is pinned to and which checked it last.
 func (f *fixture) pinned(t *testing.T, code string) (prov, by string) {
 	t.Helper()
-	st, err := store.Open(t.Context(), f.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	st.DB().QueryRow("SELECT provider, checked_by FROM parcels WHERE code = ?", code).Scan(&prov, &by)
-	return prov, by
+	p, _ := storetest.Open(t, f.db).Parcel(code)
+	return p.Provider, p.CheckedBy
 }
 
 // RASTREIO_PROVIDERS=correios,pacotevicio: a code outside the operator's

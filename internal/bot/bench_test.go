@@ -103,9 +103,7 @@ func BenchmarkUpdates(b *testing.B) {
 		rate := float64(paced) / pacedFor.Seconds()
 		p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
 
-		var saved int
-		h.st.DB().QueryRow("SELECT count(*) FROM tracked").Scan(&saved)
-		if saved != warm+backlog+paced {
+		if saved := len(h.db.Tracked()); saved != warm+backlog+paced {
 			b.Fatalf("%d codes saved, want %d", saved, warm+backlog+paced)
 		}
 		h.stop()

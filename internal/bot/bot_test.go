@@ -19,6 +19,7 @@ import (
 	"github.com/rastreio/rastreio/internal/bot"
 	"github.com/rastreio/rastreio/internal/message"
 	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/store/storetest"
 	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
 	"github.com/rastreio/rastreio/internal/trackcode"
@@ -201,25 +202,14 @@ func TestListShowsTrackerStatusAndHistory(t *testing.T) {
 	h.say(1, code2+" livro")
 	at := time.Date(2024, 3, 5, 17, 32, 0, 0, time.UTC)
 	checked := time.Date(2024, 3, 5, 18, 0, 0, 0, time.UTC)
-	db := h.st.DB()
-	if _, err := db.Exec(`UPDATE parcels SET state='final', last_kind='delivered', last_status='Objeto entregue ao destinatário',
-		last_event_at=?, checked_at=?, checked_by='siterastreio' WHERE code=?`, at.Unix(), checked.Unix(), code1); err != nil {
-		t.Fatal(err)
-	}
-	db.Exec(`UPDATE parcels SET state='notfound', checked_at=?, checked_by='correios' WHERE code=?`, checked.Unix(), code2)
-	for _, ev := range []struct {
-		key, kind, desc, loc string
-		at                   time.Time
-	}{
-		{"3", "delivered", "Objeto entregue ao destinatário", "SÃO PAULO/SP", at},
-		{"1", "posted", "Objeto postado", "CURITIBA/PR", at.Add(-72 * time.Hour)},
-		{"2", "out_for_delivery", "Objeto saiu para entrega <ao> vizinho", "SÃO PAULO/SP", at.Add(-3 * time.Hour)},
-	} {
-		if _, err := db.Exec(`INSERT INTO events (code, event_key, kind, description, location, happened_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 0)`,
-			code1, ev.key, ev.kind, ev.desc, ev.loc, ev.at.Unix()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h.db.SetChecked(storetest.Parcel{Code: code1, State: "final", LastKind: "delivered", LastStatus: "Objeto entregue ao destinatário",
+		LastEventAt: at, CheckedAt: checked, CheckedBy: "siterastreio"})
+	h.db.SetChecked(storetest.Parcel{Code: code2, State: "notfound", CheckedAt: checked, CheckedBy: "correios"})
+	h.db.AddEvents(
+		storetest.Event{Code: code1, Key: "3", Kind: "delivered", Description: "Objeto entregue ao destinatário", Location: "SÃO PAULO/SP", At: at},
+		storetest.Event{Code: code1, Key: "1", Kind: "posted", Description: "Objeto postado", Location: "CURITIBA/PR", At: at.Add(-72 * time.Hour)},
+		storetest.Event{Code: code1, Key: "2", Kind: "out_for_delivery", Description: "Objeto saiu para entrega <ao> vizinho", Location: "SÃO PAULO/SP", At: at.Add(-3 * time.Hour)},
+	)
 	list := h.say(1, "/pacotes")
 	now := time.Now()
 	mustContain(t, list.Text, "1. tênis · "+code1, message.Info("delivered").Emoji+" Entregue · "+message.When(at, now),
@@ -310,9 +300,7 @@ func TestEraseMyData(t *testing.T) {
 	if _, err := h.st.GetChat(t.Context(), 1); err != store.ErrNotFound {
 		t.Fatalf("chat still stored: %v", err)
 	}
-	var n int
-	h.st.DB().QueryRow("SELECT count(*) FROM parcels WHERE code = ?", code1).Scan(&n)
-	if n != 0 {
+	if _, ok := h.db.Parcel(code1); ok {
 		t.Fatal("a parcel only chat 1 tracked is still stored")
 	}
 	if ps, _ := h.st.Packages(t.Context(), 2); len(ps) != 1 {
@@ -979,7 +967,9 @@ func TestPrivateChatKeepsNoName(t *testing.T) {
 	h.waitHandled(h.fake.PushUpdate(tgbotapi.Update{Message: m}))
 	h.fake.WaitMessage(t, 1, before)
 	var dump string
-	h.st.DB().QueryRow("SELECT group_concat(id || kind || title) FROM chats").Scan(&dump)
+	for _, c := range h.db.Chats() {
+		dump += fmt.Sprint(c.ID) + c.Kind + c.Title + ","
+	}
 	if strings.Contains(dump, "Maria") || strings.Contains(dump, "Silva") || strings.Contains(dump, "mariasilva") {
 		t.Fatalf("a person's name was stored: %q", dump)
 	}
@@ -1050,13 +1040,12 @@ func TestReplyLeftForTheTrackerWhenTelegramWillNotTakeIt(t *testing.T) {
 	if due, _ := h.st.PendingOutbox(t.Context(), 0, 10); len(due) != 0 {
 		t.Fatalf("reply due at once %+v, want it held for retry_after", due)
 	}
-	var body string
-	var notBefore int64
-	if err := h.st.DB().QueryRow("SELECT body, not_before FROM outbox WHERE chat_id = 5").Scan(&body, &notBefore); err != nil {
-		t.Fatal(err)
+	q := h.db.Outbox()
+	if len(q) != 1 || q[0].Chat != 5 {
+		t.Fatalf("outbox %+v, want the reply to chat 5", q)
 	}
-	mustContain(t, body, "QQ850419295BR", "tênis")
-	if wait := time.Until(time.Unix(notBefore, 0)); wait < 590*time.Second || wait > 601*time.Second {
+	mustContain(t, q[0].Body, "QQ850419295BR", "tênis")
+	if wait := time.Until(q[0].NotBefore); wait < 590*time.Second || wait > 601*time.Second {
 		t.Fatalf("not_before in %v, want about 600 s", wait)
 	}
 	// A reply Telegram refuses for itself (400) is not queued.

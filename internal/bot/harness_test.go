@@ -9,6 +9,7 @@ import (
 
 	"github.com/rastreio/rastreio/internal/bot"
 	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/store/storetest"
 	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
 )
@@ -19,6 +20,7 @@ type harness struct {
 	t      testing.TB
 	fake   *telegramtest.Server
 	st     *store.Store
+	db     *storetest.DB // the same file, to arrange and inspect rows
 	dbPath string
 	b      *bot.Bot
 	cancel context.CancelFunc
@@ -64,7 +66,7 @@ func startBot(t testing.TB, fake *telegramtest.Server, dbPath string, opts ...op
 	for _, o := range opts {
 		o(&cfg)
 	}
-	h := &harness{t: t, fake: fake, st: st, dbPath: dbPath, cancel: cancel, done: make(chan error, 1)}
+	h := &harness{t: t, fake: fake, st: st, db: storetest.Open(t, dbPath), dbPath: dbPath, cancel: cancel, done: make(chan error, 1)}
 	h.b = bot.New(cfg)
 	h.b.Setup(ctx)
 	go func() { h.done <- h.b.Run(ctx) }()

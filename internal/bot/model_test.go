@@ -440,22 +440,10 @@ func (w *world) settle(step int) {
 	// A reply Telegram failed with a 5xx waits in the outbox for the
 	// tracker: it counts as sent here, and must be in the outbox, once.
 	queued := map[int64][]string{}
-	rows, err := w.h.st.DB().QueryContext(t.Context(), "SELECT chat_id, body FROM outbox ORDER BY id")
-	if err != nil {
-		t.Fatal(err)
+	for _, q := range w.h.db.Outbox() {
+		queued[q.Chat] = append(queued[q.Chat], q.Body)
 	}
-	for rows.Next() {
-		var id int64
-		var body string
-		if err := rows.Scan(&id, &body); err != nil {
-			t.Fatal(err)
-		}
-		queued[id] = append(queued[id], body)
-	}
-	rows.Close()
-	if _, err := w.h.st.DB().ExecContext(t.Context(), "DELETE FROM outbox"); err != nil {
-		t.Fatal(err)
-	}
+	w.h.db.ClearOutbox()
 	for _, c := range w.chats {
 		var msgs []telegramtest.Call
 		for i, m := range newCalls {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rastreio/rastreio/internal/bot"
 	"github.com/rastreio/rastreio/internal/message"
+	"github.com/rastreio/rastreio/internal/store/storetest"
 )
 
 // /start and /privacidade name PacoteVício, and RapidAPI, whose gateway the
@@ -26,9 +27,6 @@ func TestPacoteVicioNamedInList(t *testing.T) {
 	h := newHarness(t)
 	h.say(1, code1+" tênis")
 	checked := time.Date(2024, 3, 5, 18, 0, 0, 0, time.UTC)
-	if _, err := h.st.DB().Exec(`UPDATE parcels SET state='notfound', checked_at=?, checked_by='pacotevicio' WHERE code=?`,
-		checked.Unix(), code1); err != nil {
-		t.Fatal(err)
-	}
+	h.db.SetChecked(storetest.Parcel{Code: code1, State: "notfound", CheckedAt: checked, CheckedBy: "pacotevicio"})
 	mustContain(t, h.say(1, "/pacotes").Text, "Conferido "+message.When(checked, time.Now()))
 }
