@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/brasilia"
 	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/correios/correiostest"
 )
@@ -21,7 +22,7 @@ func BenchmarkThroughput(b *testing.B) {
 		requests  = 400
 		workers   = 8
 	)
-	start := time.Date(2026, 11, 1, 9, 0, 0, 0, correios.Brasilia)
+	start := time.Date(2026, 11, 1, 9, 0, 0, 0, brasilia.Zone)
 	for range b.N {
 		srv := correiostest.New(correiostest.Options{Rate: rateLimit, Burst: burst,
 			Lookup: func(code string) []byte { return correiostest.Object(code, 5, start) }})

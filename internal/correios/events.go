@@ -5,13 +5,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/brasilia"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
-
-// Brasilia is the zone of every naive Correios timestamp (UTC−03:00; Brazil
-// has had no daylight saving time since 2019). A fixed zone keeps parsing
-// independent of the host's tzdata.
-var Brasilia = time.FixedZone("BRT", -3*60*60)
 
 // NormTipo normalises an event tipo to the API's two-digit string: "1",
 // " 01", "001" and the JSON number 1 all become "01". Non-numeric tipos are
@@ -190,7 +186,7 @@ func ParseTime(s string) (time.Time, error) {
 		if s[10] == ' ' {
 			layout = "2006-01-02 15:04:05"
 		}
-		if t, err := time.ParseInLocation(layout, s, Brasilia); err == nil {
+		if t, err := time.ParseInLocation(layout, s, brasilia.Zone); err == nil {
 			return t, nil
 		}
 	}
@@ -199,7 +195,7 @@ func ParseTime(s string) (time.Time, error) {
 	}
 	var firstErr error
 	for _, layout := range timeLayouts {
-		t, err := time.ParseInLocation(layout, s, Brasilia)
+		t, err := time.ParseInLocation(layout, s, brasilia.Zone)
 		if err == nil {
 			return t, nil
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/brasilia"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -102,7 +103,7 @@ func TestParseTime(t *testing.T) {
 }
 
 func TestEventKeyAndLocation(t *testing.T) {
-	at := time.Date(2025, 3, 3, 23, 30, 3, 0, Brasilia)
+	at := time.Date(2025, 3, 3, 23, 30, 3, 0, brasilia.Zone)
 	official := Unit{CodSro: "50630977", Cidade: "RECIFE", UF: "PE"}
 	website := Unit{CodSro: "50630977", Cidade: " Recife ", UF: "pe"}
 	noSro := Unit{Cidade: "RECIFE", UF: "PE"}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/brasilia"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -21,7 +22,7 @@ func readFixture(tb testing.TB, name string) []byte {
 }
 
 func brt(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02T15:04:05", s, Brasilia)
+	t, err := time.ParseInLocation("2006-01-02T15:04:05", s, brasilia.Zone)
 	if err != nil {
 		panic(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/brasilia"
 	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
@@ -35,7 +36,7 @@ func golden(t *testing.T, name, got string) {
 
 // brt is a naive Brasília time, as Correios gives them.
 func brt(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02T15:04:05", s, Brasilia)
+	t, err := time.ParseInLocation("2006-01-02T15:04:05", s, brasilia.Zone)
 	if err != nil {
 		panic(err)
 	}

@@ -4,23 +4,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rastreio/rastreio/internal/brasilia"
 )
-
-// Brasilia is the time zone every date is shown in (UTC−3, no DST since 2019).
-var Brasilia = loadBrasilia()
-
-func loadBrasilia() *time.Location {
-	if loc, err := time.LoadLocation("America/Sao_Paulo"); err == nil {
-		return loc
-	}
-	return time.FixedZone("BRT", -3*60*60)
-}
 
 // When writes t for people, relative to now, in Brasília time: "hoje às
 // 08:01", "ontem às 18:40", "04/03 às 14:35", and "04/03/2025 às 14:35"
 // when t is in another year than now.
 func When(t, now time.Time) string {
-	t, now = t.In(Brasilia), now.In(Brasilia)
+	t, now = t.In(brasilia.Zone), now.In(brasilia.Zone)
 	hm := t.Format("15:04")
 	ty, tm, td := t.Date()
 	ny, nm, nd := now.Date()

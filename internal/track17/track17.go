@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/brasilia"
 	"github.com/rastreio/rastreio/internal/provider"
 	"github.com/rastreio/rastreio/internal/providerhttp"
 	"github.com/rastreio/rastreio/internal/tracking"
@@ -428,7 +429,7 @@ func (w wireEvent) when() (time.Time, bool) {
 	if len(tm) == 5 {
 		tm += ":00"
 	}
-	loc := brasilia
+	loc := brasilia.Zone
 	if tz := strings.TrimSpace(w.TimeRaw.Timezone); tz != "" {
 		if off, err := time.Parse("-07:00", tz); err == nil {
 			_, secs := off.Zone()
@@ -438,8 +439,6 @@ func (w wireEvent) when() (time.Time, bool) {
 	at, err := time.ParseInLocation("2006-01-02 15:04:05", d+" "+tm, loc)
 	return at, err == nil
 }
-
-var brasilia = time.FixedZone("BRT", -3*60*60)
 
 // ClassifyEvent is Classify, but an event whose text says a payment is
 // awaited is "tax due" whatever its stage: 17TRACK has no sub_status for
