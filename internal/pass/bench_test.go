@@ -10,6 +10,7 @@ import (
 
 	"github.com/rastreio/rastreio/internal/delivery"
 	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/store/storetest"
 	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
 	"github.com/rastreio/rastreio/internal/tracking"
@@ -27,30 +28,21 @@ func BenchmarkDelivery(b *testing.B) {
 	}
 	const rateBound = 30.0
 	for range b.N {
-		st, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "rastreio.db"))
+		path := filepath.Join(b.TempDir(), "rastreio.db")
+		st, err := store.Open(context.Background(), path)
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer st.Close()
-		tx, err := st.DB().Begin()
-		if err != nil {
-			b.Fatal(err)
-		}
 		body := Render(store.Notice{Kind: store.NoticeEvents, Code: "QQ850419295BR", Description: "fone de ouvido",
 			Events: []tracking.Event{{Codigo: "RO", Tipo: "01", Kind: tracking.KindTransit,
 				Description: "Objeto em transferência - por favor aguarde", Location: "SAO PAULO/SP", At: time.Now()}}})
-		for c := range chats {
-			tx.Exec("INSERT INTO chats (id, created_at, updated_at) VALUES (?, 0, 0)", int64(c+1))
-		}
-		for i := range msgs {
+		q := make([]storetest.Queued, msgs)
+		for i := range q {
 			// Interleaved, as a pass queues them: code after code, chat after chat.
-			if _, err := tx.Exec("INSERT INTO outbox (chat_id, code, body, created_at) VALUES (?, 'QQ850419295BR', ?, 0)", int64(i%chats+1), body); err != nil {
-				b.Fatal(err)
-			}
+			q[i] = storetest.Queued{Chat: int64(i%chats + 1), Code: "QQ850419295BR", Body: body}
 		}
-		if err := tx.Commit(); err != nil {
-			b.Fatal(err)
-		}
+		storetest.Open(b, path).Queue(q...)
 		tg := telegramtest.NewUnstarted(telegramtest.DefaultToken)
 		tg.Start()
 		defer tg.Close()

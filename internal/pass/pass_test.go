@@ -13,6 +13,7 @@ import (
 	"github.com/rastreio/rastreio/internal/clock"
 	"github.com/rastreio/rastreio/internal/delivery"
 	"github.com/rastreio/rastreio/internal/store"
+	"github.com/rastreio/rastreio/internal/store/storetest"
 	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
 	"github.com/rastreio/rastreio/internal/tracking"
@@ -93,6 +94,7 @@ func ev(codigo string, kind tracking.Kind, hours int, desc string) tracking.Even
 
 type env struct {
 	st   *store.Store
+	db   *storetest.DB // the same file, to arrange and inspect rows
 	tg   *telegramtest.Server
 	prov *fakeProvider
 	snd  delivery.Sender
@@ -112,18 +114,11 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{st: st, tg: tg, prov: newFakeProvider(), snd: delivery.TelegramSender(c), path: path}
+	return &env{st: st, db: storetest.Open(t, path), tg: tg, prov: newFakeProvider(), snd: delivery.TelegramSender(c), path: path}
 }
 
 func (e *env) newPass(opt Options) *Pass {
 	return New(e.st, tracking.NewChain(e.prov), e.snd, opt)
-}
-
-func (e *env) exec(t *testing.T, q string, args ...any) {
-	t.Helper()
-	if _, err := e.st.DB().Exec(q, args...); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // track makes chat track code, as the bot does.
@@ -133,9 +128,7 @@ func (e *env) track(t *testing.T, chat int64, code, desc string) {
 	if chat < 0 {
 		kind = "group"
 	}
-	e.exec(t, "INSERT INTO chats (id, kind, created_at, updated_at) VALUES (?, ?, 0, 0) ON CONFLICT DO NOTHING", chat, kind)
-	e.exec(t, "INSERT INTO parcels (code, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING", code, time.Now().Unix())
-	e.exec(t, "INSERT INTO tracked (chat_id, code, description, added_at) VALUES (?, ?, ?, 0)", chat, code, desc)
+	e.db.Track(storetest.Tracked{Chat: chat, Kind: kind, Code: code, Description: desc})
 }
 
 // fastOpts keep tests short: Telegram's per-chat spacing scaled down.
@@ -280,10 +273,8 @@ func TestPassHungProviderEndsWithinBound(t *testing.T) {
 	if sum.Stopped != "time bound" {
 		t.Fatalf("stopped=%q, want time bound", sum.Stopped)
 	}
-	var state string
-	e.st.DB().QueryRow("SELECT state FROM parcels WHERE code='AA100000000BR'").Scan(&state)
-	if state != "new" {
-		t.Fatalf("state %q, want new (unanswered codes are kept)", state)
+	if p, _ := e.db.Parcel("AA100000000BR"); p.State != "new" {
+		t.Fatalf("state %q, want new (unanswered codes are kept)", p.State)
 	}
 }
 
@@ -388,10 +379,8 @@ func TestPass429BeyondBoundLeftForNextPass(t *testing.T) {
 	if sum.Sent != 0 || sum.Left != 1 || time.Since(start) > 5*time.Second {
 		t.Fatalf("summary %+v after %v, want the message left", sum, time.Since(start))
 	}
-	var notBefore int64
-	e.st.DB().QueryRow("SELECT not_before FROM outbox").Scan(&notBefore)
-	if notBefore < time.Now().Add(20*time.Second).Unix() {
-		t.Fatalf("not_before=%d, want about now+30s", notBefore)
+	if q := e.db.Outbox(); len(q) != 1 || q[0].NotBefore.Before(time.Now().Add(20*time.Second)) {
+		t.Fatalf("outbox %+v, want the message with not_before about now+30s", q)
 	}
 	if sum := e.pass(t, opt); sum.Sent != 0 || len(e.tg.Calls("sendMessage")) != 1 {
 		t.Fatalf("message sent inside retry_after: %+v", sum)
@@ -430,10 +419,8 @@ func TestPassBlockedChatPaused(t *testing.T) {
 	if n := len(e.tg.Calls("sendMessage")); n != 2 {
 		t.Fatalf("%d sends, want 2 (one refused, none more to the paused chat)", n)
 	}
-	var paused *int64
-	e.st.DB().QueryRow("SELECT paused_at FROM chats WHERE id = 1").Scan(&paused)
-	if paused == nil {
-		t.Fatal("chat 1 not paused")
+	if c, err := e.st.GetChat(t.Context(), 1); err != nil || c.PausedAt.IsZero() {
+		t.Fatalf("chat 1 not paused: %+v, %v", c, err)
 	}
 	// Only the paused chat tracks AA: it is no longer polled.
 	calls := e.prov.ncalls()
@@ -453,7 +440,7 @@ func TestPassBlockedChatPaused(t *testing.T) {
 	// The person writes again (the bot clears paused_at): the kept
 	// messages go out, each once.
 	e.tg.Unblock(1)
-	e.exec(t, "UPDATE chats SET paused_at = NULL WHERE id = 1")
+	e.db.Unpause(1)
 	e.pass(t, fastOpts())
 	if m := e.tg.Messages(1); len(m) != 2 {
 		t.Fatalf("chat 1 got %d messages after resuming, want 2", len(m))
@@ -472,8 +459,12 @@ func TestPassMigratedGroup(t *testing.T) {
 	if m := e.tg.Messages(-1001); len(m) != 1 || !strings.Contains(m[0].Text, "grupo") {
 		t.Fatalf("supergroup got %q", texts(m))
 	}
-	var n int
-	e.st.DB().QueryRow("SELECT COUNT(*) FROM tracked WHERE chat_id = -1001").Scan(&n)
+	n := 0
+	for _, r := range e.db.Tracked() {
+		if r.Chat == -1001 {
+			n++
+		}
+	}
 	if n != 1 {
 		t.Fatal("tracked rows did not follow the chat")
 	}
@@ -532,17 +523,15 @@ func TestPassOtherErrorsRetriedThenGivenUp(t *testing.T) {
 	if sum := e.pass(t, opt); sum.Failed != 2 || sum.Left != 2 {
 		t.Fatalf("summary %+v, want two failures kept", sum)
 	}
-	e.exec(t, "UPDATE outbox SET not_before = 0")
+	e.db.OutboxDueNow()
 	if sum := e.pass(t, opt); sum.Failed != 2 || sum.Left != 1 {
 		t.Fatalf("summary %+v, want the refused message given up after 2 attempts, the 500 kept", sum)
 	}
-	var code string
-	e.st.DB().QueryRow("SELECT code FROM outbox").Scan(&code)
-	if code != "BB200000000BR" {
-		t.Fatalf("kept %q, want the message that met a server error", code)
+	if q := e.db.Outbox(); len(q) != 1 || q[0].Code != "BB200000000BR" {
+		t.Fatalf("kept %+v, want the message that met a server error", q)
 	}
 	e.tg.Unblock(2)
-	e.exec(t, "UPDATE outbox SET not_before = 0")
+	e.db.OutboxDueNow()
 	if sum := e.pass(t, opt); sum.Sent != 1 || sum.Left != 0 {
 		t.Fatalf("summary %+v, want it delivered once Telegram is back", sum)
 	}
@@ -632,14 +621,14 @@ func TestPassSIGTERMStopsDelivery(t *testing.T) {
 // hold back the other chats' messages queued after them.
 func TestSenderNoStarvationByOneBusyChat(t *testing.T) {
 	e := newEnv(t)
-	e.exec(t, "INSERT INTO chats (id, created_at, updated_at) VALUES (1, 0, 0)")
+	var q []storetest.Queued
 	for i := range 700 { // more than a page of the sweep
-		e.exec(t, "INSERT INTO outbox (chat_id, code, body, created_at) VALUES (1, 'X', ?, 0)", fmt.Sprintf("busy %d", i))
+		q = append(q, storetest.Queued{Chat: 1, Code: "X", Body: fmt.Sprintf("busy %d", i)})
 	}
 	for c := int64(2); c <= 11; c++ {
-		e.exec(t, "INSERT INTO chats (id, created_at, updated_at) VALUES (?, 0, 0)", c)
-		e.exec(t, "INSERT INTO outbox (chat_id, code, body, created_at) VALUES (?, 'Y', 'other', 0)", c)
+		q = append(q, storetest.Queued{Chat: c, Code: "Y", Body: "other"})
 	}
+	e.db.Queue(q...)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	go func() {

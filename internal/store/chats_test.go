@@ -43,7 +43,7 @@ func TestMigrateChat(t *testing.T) {
 	ctx := t.Context()
 	const from, to = -100, -1001234567890
 	s.AddPackages(ctx, ChatRef{ID: from, Kind: "group", Title: "Família"}, items("QQ850419295BR", "velho", "QH991577104BR", "presente"), 100)
-	if _, err := s.DB().Exec("INSERT INTO outbox (chat_id, code, body, created_at) VALUES (?, 'QQ850419295BR', 'x', 0)", from); err != nil {
+	if _, err := s.db.Exec("INSERT INTO outbox (chat_id, code, body, created_at) VALUES (?, 'QQ850419295BR', 'x', 0)", from); err != nil {
 		t.Fatal(err)
 	}
 	// The supergroup already tracks one code with its own description.
@@ -67,7 +67,7 @@ func TestMigrateChat(t *testing.T) {
 		t.Fatalf("merged = %v", got)
 	}
 	var n int
-	s.DB().QueryRow("SELECT count(*) FROM outbox WHERE chat_id = ?", to).Scan(&n)
+	s.db.QueryRow("SELECT count(*) FROM outbox WHERE chat_id = ?", to).Scan(&n)
 	if n != 1 {
 		t.Fatalf("outbox rows moved = %d, want 1", n)
 	}
@@ -90,7 +90,7 @@ func TestDeleteChatData(t *testing.T) {
 	ctx := t.Context()
 	s.AddPackages(ctx, ChatRef{ID: 1}, items("QQ850419295BR", "só meu", "QH991577104BR", "nosso"), 100)
 	s.AddPackages(ctx, ChatRef{ID: 2}, items("QH991577104BR", "do outro"), 100)
-	db := s.DB()
+	db := s.db
 	db.Exec("INSERT INTO events (code, event_key, happened_at, created_at) VALUES ('QQ850419295BR', 'k', 0, 0), ('QH991577104BR', 'k', 0, 0)")
 	db.Exec("INSERT INTO outbox (chat_id, body, created_at) VALUES (1, 'x', 0), (2, 'y', 0)")
 

@@ -121,7 +121,7 @@ func TestPackagesShowTrackerDataAndHistory(t *testing.T) {
 	}
 	at := time.Date(2024, 3, 5, 17, 32, 0, 0, time.UTC)
 	checked := at.Add(time.Hour)
-	db := s.DB()
+	db := s.db
 	if _, err := db.Exec(`UPDATE parcels SET state='final', last_kind='delivered', last_status='Objeto entregue ao destinatário',
 		last_event_at=?, checked_at=?, checked_by='siterastreio' WHERE code='QQ850419295BR'`, at.Unix(), checked.Unix()); err != nil {
 		t.Fatal(err)
@@ -157,21 +157,21 @@ func TestAddRevivesExpiredParcel(t *testing.T) {
 	if _, err := s.AddPackages(ctx, ChatRef{ID: 1}, items("QQ850419295BR", ""), 100); err != nil {
 		t.Fatal(err)
 	}
-	s.DB().Exec("UPDATE parcels SET state='expired', next_pass=9, misses=4")
+	s.db.Exec("UPDATE parcels SET state='expired', next_pass=9, misses=4")
 	s.RemovePackage(ctx, 1, "QQ850419295BR")
 	if _, err := s.AddPackages(ctx, ChatRef{ID: 2}, items("QQ850419295BR", ""), 100); err != nil {
 		t.Fatal(err)
 	}
 	var state string
 	var next, misses int
-	s.DB().QueryRow("SELECT state, next_pass, misses FROM parcels").Scan(&state, &next, &misses)
+	s.db.QueryRow("SELECT state, next_pass, misses FROM parcels").Scan(&state, &next, &misses)
 	if state != "new" || next != 0 || misses != 0 {
 		t.Fatalf("re-added expired parcel: %s %d %d", state, next, misses)
 	}
 	// An active parcel keeps its state when another chat adds it.
-	s.DB().Exec("UPDATE parcels SET state='active', misses=2")
+	s.db.Exec("UPDATE parcels SET state='active', misses=2")
 	s.AddPackages(ctx, ChatRef{ID: 3}, items("QQ850419295BR", ""), 100)
-	s.DB().QueryRow("SELECT state, misses FROM parcels").Scan(&state, &misses)
+	s.db.QueryRow("SELECT state, misses FROM parcels").Scan(&state, &misses)
 	if state != "active" || misses != 2 {
 		t.Fatalf("active parcel reset: %s %d", state, misses)
 	}

@@ -173,9 +173,6 @@ func (s *Store) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// DB exposes the pool for tests and benchmarks in other packages.
-func (s *Store) DB() *sql.DB { return s.db }
-
 // SetClock replaces the store's clock (tests).
 func (s *Store) SetClock(now func() time.Time) { s.now = now }
 

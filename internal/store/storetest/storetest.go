@@ -294,6 +294,37 @@ func (d *DB) Outbox() []Queued {
 	return out
 }
 
+// Queue adds messages to the outbox as a pass queues them, in one
+// transaction, creating the chats missing (private, created at the Unix
+// epoch). ID is ignored: the outbox numbers its rows.
+func (d *DB) Queue(msgs ...Queued) {
+	d.tb.Helper()
+	tx, err := d.db.Begin()
+	if err != nil {
+		d.tb.Fatalf("storetest: %v", err)
+	}
+	defer tx.Rollback()
+	chat, err := tx.Prepare("INSERT INTO chats (id, created_at, updated_at) VALUES (?, 0, 0) ON CONFLICT DO NOTHING")
+	if err != nil {
+		d.tb.Fatalf("storetest: %v", err)
+	}
+	msg, err := tx.Prepare("INSERT INTO outbox (chat_id, code, body, created_at, not_before) VALUES (?, ?, ?, 0, ?)")
+	if err != nil {
+		d.tb.Fatalf("storetest: %v", err)
+	}
+	for _, m := range msgs {
+		if _, err := chat.Exec(m.Chat); err != nil {
+			d.tb.Fatalf("storetest: %v", err)
+		}
+		if _, err := msg.Exec(m.Chat, m.Code, m.Body, unix(m.NotBefore)); err != nil {
+			d.tb.Fatalf("storetest: queue for chat %d: %v", m.Chat, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		d.tb.Fatalf("storetest: %v", err)
+	}
+}
+
 // ClearOutbox drops every queued message.
 func (d *DB) ClearOutbox() { d.tb.Helper(); d.exec("DELETE FROM outbox") }
 

@@ -82,8 +82,16 @@ func TestAgreesWithStore(t *testing.T) {
 	if n, _ := st.OutboxLen(t.Context()); n != 0 || len(db.Outbox()) != 0 {
 		t.Fatalf("outbox has %d after ClearOutbox", n)
 	}
+	db.Queue(storetest.Queued{Chat: 7, Code: "BB200000000BR", Body: "um"}, storetest.Queued{Chat: 1, Body: "dois", NotBefore: later})
+	if due, _ := st.PendingOutbox(t.Context(), 0, 10); len(due) != 1 || due[0].ChatID != 7 || due[0].Code != "BB200000000BR" || due[0].Body != "um" {
+		t.Fatalf("due after Queue: %+v", due)
+	}
+	if c, err := st.GetChat(t.Context(), 7); err != nil || c.Kind != "private" {
+		t.Fatalf("Queue made chat 7 %+v, %v", c, err)
+	}
+	db.ClearOutbox()
 
-	if cs := db.Chats(); len(cs) != 2 || cs[0].ID != -100 || !cs[0].Paused || cs[1].Paused || cs[1].Kind != "private" {
+	if cs := db.Chats(); len(cs) != 3 || cs[0].ID != -100 || !cs[0].Paused || cs[1].Paused || cs[1].Kind != "private" {
 		t.Fatalf("Chats() = %+v", cs)
 	}
 	db.Unpause(-100)
