@@ -8,11 +8,9 @@ package schedule
 import (
 	"time"
 
+	"github.com/rastreio/rastreio/internal/brasilia"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
-
-// Brasilia is the zone of Correios timestamps (UTC−03:00, no DST since 2019).
-var Brasilia = time.FixedZone("BRT", -3*60*60)
 
 // Parcel states, as the store names them.
 const (
@@ -104,7 +102,7 @@ func interval(f Facts, now time.Time, p Policy) time.Duration {
 	if d, ok := p.Pinned[f.Provider]; ok {
 		return d
 	}
-	hour := now.In(Brasilia).Hour()
+	hour := now.In(brasilia.Zone).Hour()
 	switch f.Kind {
 	case tracking.KindOutForDelivery:
 		return waking(now, OutForDelivery)
@@ -136,7 +134,7 @@ func interval(f Facts, now time.Time, p Policy) time.Duration {
 // waking returns d, or longer so that now+d falls in waking hours: a
 // check that would come at night comes at DayStart instead.
 func waking(now time.Time, d time.Duration) time.Duration {
-	at := now.Add(d).In(Brasilia)
+	at := now.Add(d).In(brasilia.Zone)
 	if h := at.Hour(); h >= DayStart && h < DayEnd {
 		return d
 	}
@@ -144,7 +142,7 @@ func waking(now time.Time, d time.Duration) time.Duration {
 	if at.Hour() >= DayEnd {
 		day = at.AddDate(0, 0, 1)
 	}
-	start := time.Date(day.Year(), day.Month(), day.Day(), DayStart, 0, 0, 0, Brasilia)
+	start := time.Date(day.Year(), day.Month(), day.Day(), DayStart, 0, 0, 0, brasilia.Zone)
 	return start.Sub(now)
 }
 

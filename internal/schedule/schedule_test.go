@@ -4,12 +4,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/brasilia"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
 // brt is a time in Brasília.
 func brt(day, hour, min int) time.Time {
-	return time.Date(2024, 3, day, hour, min, 0, 0, Brasilia)
+	return time.Date(2024, 3, day, hour, min, 0, 0, brasilia.Zone)
 }
 
 func TestNext(t *testing.T) {
@@ -48,7 +49,7 @@ func TestNext(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Next(tc.f, tc.now, tc.p); !got.Equal(tc.want) {
-				t.Fatalf("Next = %v, want %v", got.In(Brasilia), tc.want)
+				t.Fatalf("Next = %v, want %v", got.In(brasilia.Zone), tc.want)
 			}
 		})
 	}
