@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make test-systemd: prove the units under a real systemd.
 #
-# Boots a throwaway Debian 12 (systemd 252) with systemd-nspawn, as
-# ../shared/docs/systemd-testing.md describes, and runs the checks in
+# Boots a throwaway Debian 12 (systemd 252) with systemd-nspawn and runs
+# the checks in
 # deploy/systemd/systemdtest (a Go test behind the systemdtest build tag)
 # against it: the test installs a `make dist` tarball in the guest with
 # `make install-units` and points the programs at fake Telegram and fake

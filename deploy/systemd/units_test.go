@@ -129,8 +129,8 @@ func TestUnits(t *testing.T) {
 	}
 }
 
-// The env template documents every setting of DESIGN.md, commented out,
-// and holds no secret.
+// The env template documents every setting the programs read
+// (internal/config), commented out, and holds no secret.
 func TestEnvTemplate(t *testing.T) {
 	b, err := os.ReadFile("rastreio.env")
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 	"github.com/rastreio/rastreio/internal/provider"
 )
 
-// Defaults, as DESIGN.md pins them.
+// Defaults. deploy/systemd/rastreio.env shows each beside its setting.
 const (
 	DefaultTelegramEndpoint = "https://api.telegram.org/bot%s/%s"
 	DefaultDBName           = "rastreio.db"
