@@ -63,9 +63,9 @@ var modelRealCodes = []string{
 // Descriptions people type: HTML specials, entities typed literally,
 // emoji, accents, runs of spaces, one too long.
 var modelDescs = []string{
-	"tênis", "presente da vó 🎁", "<b>& presente", "livro > revista", "a<b", "câmera & lente",
+	"tênis", "presente 🎁 da vó", "<b>& presente", "livro > revista", "a<b", "câmera & lente",
 	"ação çãõ ÁÉÍ", "fone 🎧 bluetooth", "Tom & Jerry <3", "&amp; literal", "&lt;b&gt;", "capinha",
-	"dois   espaços", "x", "👟", "pedido #123 (loja)", "carregador 65W",
+	"dois   espaços", "x", "tênis 👟 novo", "pedido #123 (loja)", "carregador 65W",
 	strings.Repeat("é", 60) + " " + strings.Repeat("ü", 60),
 }
 
@@ -588,12 +588,17 @@ func contains(what string, wants ...string) expectation {
 
 func (w *world) code() string { return w.codes[w.rng.IntN(len(w.codes))] }
 
-// typed is code as a person may type it: as is, lower case, spaced.
+// typed is code as a person may type it: as is, lower case, spaced (a
+// spaced code counts only when its check digit matches, see
+// trackcode.Find).
 func (w *world) typed(code string) string {
 	switch w.rng.IntN(6) {
 	case 0:
 		return strings.ToLower(code)
 	case 1:
+		if !trackcode.Valid(code) {
+			return code
+		}
 		return code[:2] + " " + code[2:11] + " " + code[11:]
 	case 2:
 		return strings.ToLower(code[:2]) + code[2:]

@@ -129,7 +129,7 @@ func TestFind(t *testing.T) {
 		{"spaces inside", "QQ 850419295 BR presente", []fc{{"QQ850419295BR", "presente"}}, nil},
 		{"glued codes are one token", "QQ850419295BRQH991577104BR", nil, nil},
 		{"comma separated", "QQ850419295BR,QH991577104BR", []fc{{"QQ850419295BR", ""}, {"QH991577104BR", ""}}, nil},
-		{"in a URL", "https://rastreamento.correios.com.br/app/index.php?objetos=QQ850419295BR", []fc{{"QQ850419295BR", "https://rastreamento.correios.com.br/app/index.php?objetos"}}, nil},
+		{"in a URL", "https://rastreamento.correios.com.br/app/index.php?objetos=QQ850419295BR", []fc{{"QQ850419295BR", ""}}, nil},
 		{"repeat keeps first, fills description", "QQ850419295BR\nQQ850419295BR tênis", []fc{{"QQ850419295BR", "tênis"}}, nil},
 		{"mistyped", "QQ850419294BR tênis", nil, []string{"QQ850419294BR"}},
 		{"mixed", "QQ850419295BR\nqq850419294br\nQQ850419294BR", []fc{{"QQ850419295BR", ""}}, []string{"QQ850419294BR"}},
@@ -197,6 +197,7 @@ func FuzzFind(f *testing.F) {
 	}
 	f.Add("QQ850419295BR tênis\nqq 850419295 br\r\nxx")
 	f.Add("\xff QQ850419295BR \x00")
+	f.Add("“QQ 850 419 295 BR” 1️⃣ https://t.me/x?start=QH991577104BR «tênis» (a) [b] :")
 	f.Fuzz(func(t *testing.T, s string) {
 		r := Find(s)
 		if len(r.Codes) > MaxPerMessage {
@@ -210,6 +211,9 @@ func FuzzFind(f *testing.F) {
 			seen[c.Code] = true
 			if !utf8.ValidString(c.Description) || utf8.RuneCountInString(c.Description) > MaxDescriptionLen || strings.ContainsAny(c.Description, "\n") {
 				t.Fatalf("bad description %q from %q", c.Description, s)
+			}
+			if strings.Contains(c.Description, "://") || queryRE.MatchString(c.Description) {
+				t.Fatalf("description %q from %q holds a link", c.Description, s)
 			}
 		}
 		for _, m := range r.Mistyped {
