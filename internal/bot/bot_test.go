@@ -1120,3 +1120,53 @@ func TestStopButtonOffersUndoForAMinute(t *testing.T) {
 	cb = h.fake.PushCallback(1, 0, gone.MessageID, "u:"+code1)
 	waitAnswered(t, h, cb)
 }
+
+// TestCodesAsPeopleWriteThem sends codes the way people copy them: in
+// groups of three, quoted, inside a link, after a lead-in ending in ":".
+// What is saved is the code and a clean name, never a link's parts.
+func TestCodesAsPeopleWriteThem(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct{ text, code, desc string }{
+		{"DZ 087 632 119 BR - fone de ouvido", "DZ087632119BR", "fone de ouvido"},
+		{`O meu código é "QQ850419295BR", chegou?`, code1, "O meu código é chegou?"},
+		{"https://rastreamento.correios.com.br/app/index.php?objetos=QH991577104BR&token=s3cr3t", "QH991577104BR", ""},
+		{"Segue o código: LE449872154SE", "LE449872154SE", ""},
+	} {
+		mustContain(t, h.say(1, tc.text).Text, tc.code)
+		p, err := h.st.TrackedPackage(t.Context(), 1, tc.code)
+		if err != nil || p.Description != tc.desc {
+			t.Errorf("%q saved %s as %q (%v), want %q", tc.text, tc.code, p.Description, err, tc.desc)
+		}
+	}
+	// A phone number next to short words is chatter, not a code.
+	mustContain(t, h.say(1, "me liga no 987654321 se precisar").Text, "Não encontrei nenhum código")
+}
+
+// TestForwardedMessageKeepsNames forwards a shop's message: it adds its
+// codes and names the ones without a name, but never renames a code the
+// person already named.
+func TestForwardedMessageKeepsNames(t *testing.T) {
+	h := newHarness(t)
+	mustContain(t, h.say(1, code1+" tênis").Text, "tênis · "+code1)
+	forward := func(text string) telegramtest.Call {
+		t.Helper()
+		before := len(h.fake.Messages(1))
+		raw, _ := json.Marshal(map[string]any{"message": map[string]any{
+			"message_id": 70, "date": 2, "chat": map[string]any{"id": 1, "type": "private"},
+			"from":           map[string]any{"id": 1, "is_bot": false, "first_name": "A"},
+			"forward_origin": map[string]any{"type": "hidden_user", "sender_user_name": "Loja", "date": 1},
+			"forward_date":   1, "forward_sender_name": "Loja", "text": text,
+		}})
+		h.waitHandled(h.fake.PushRaw(string(raw)))
+		return h.fake.WaitMessage(t, 1, before)
+	}
+	m := forward("Seu pedido foi enviado " + code1 + " " + code2)
+	mustContain(t, m.Text, code1, code2)
+	for code, want := range map[string]string{code1: "tênis", code2: "Seu pedido foi enviado"} {
+		if p, err := h.st.TrackedPackage(t.Context(), 1, code); err != nil || p.Description != want {
+			t.Errorf("%s is %q (%v), want %q", code, p.Description, err, want)
+		}
+	}
+	// The person's own message still renames.
+	mustContain(t, h.say(1, code1+" tênis azul").Text, "Descrição atualizada", "tênis azul · "+code1)
+}

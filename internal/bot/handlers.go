@@ -38,6 +38,27 @@ func replyTo(ctx context.Context) int {
 	return id
 }
 
+type forwardedKey struct{}
+
+// withForwarded marks the codes added with ctx as read from a forwarded
+// message: its text is what someone else wrote, so it names a code only
+// when the chat gave it no name yet (store.PackageItem.KeepName).
+func withForwarded(ctx context.Context) context.Context {
+	return context.WithValue(ctx, forwardedKey{}, true)
+}
+
+func isForwarded(ctx context.Context) bool {
+	f, _ := ctx.Value(forwardedKey{}).(bool)
+	return f
+}
+
+// forwarded reports whether m was forwarded from another chat. The
+// legacy forward_* fields are the ones the library decodes; the Bot API
+// still sends them beside forward_origin.
+func forwarded(m *tgbotapi.Message) bool {
+	return m.ForwardDate != 0 || m.ForwardFrom != nil || m.ForwardFromChat != nil || m.ForwardSenderName != ""
+}
+
 // maxRetryAfter is the longest a reply waits on a 429 before giving up.
 const maxRetryAfter = 3 * time.Second
 
@@ -99,6 +120,9 @@ func (b *Bot) onMessage(ctx context.Context, m *tgbotapi.Message, edited bool) {
 	if isGroup(chat) {
 		// In a busy group the answer names whose message it answers.
 		ctx = withReplyTo(ctx, m.MessageID)
+	}
+	if forwarded(m) {
+		ctx = withForwarded(ctx)
 	}
 	if ok, warn := b.flood.allow(chat.ID, b.now()); !ok {
 		if warn {
@@ -249,7 +273,7 @@ func (b *Bot) touch(ctx context.Context, chat *tgbotapi.Chat) {
 func (b *Bot) addCodes(ctx context.Context, chat *tgbotapi.Chat, f trackcode.Findings) {
 	its := make([]store.PackageItem, len(f.Codes))
 	for i, c := range f.Codes {
-		its[i] = store.PackageItem{Code: c.Code, Description: c.Description}
+		its[i] = store.PackageItem{Code: c.Code, Description: c.Description, KeepName: isForwarded(ctx)}
 	}
 	res, err := b.st.AddPackages(ctx, chatRef(chat), its, b.cfg.MaxCodesPerChat)
 	if err != nil {

@@ -26,6 +26,10 @@ type Package struct {
 type PackageItem struct {
 	Code        string
 	Description string
+	// KeepName keeps the description of a code the chat already tracks
+	// with one (Description is then only used when it has none): a
+	// forwarded message names what someone else called the parcel.
+	KeepName bool
 }
 
 // AddResult says what AddPackages did with each code.
@@ -46,7 +50,8 @@ func (r AddResult) Accepted() []PackageItem {
 
 // AddPackages makes chat track items in one transaction: new codes are
 // added while the chat holds fewer than max codes, a tracked code with a
-// new non-empty description is renamed. The chat is created or
+// new non-empty description is renamed (unless it keeps its name, see
+// PackageItem.KeepName). The chat is created or
 // un-paused. A parcel that had expired starts over as new.
 func (s *Store) AddPackages(ctx context.Context, chat ChatRef, items []PackageItem, max int) (AddResult, error) {
 	var st [len(pkAddSQL)]*sql.Stmt
@@ -80,8 +85,8 @@ func (s *Store) AddPackages(ctx context.Context, chat ChatRef, items []PackageIt
 			err := t[pkDescription].QueryRowContext(ctx, chat.ID, it.Code).Scan(&old)
 			switch {
 			case err == nil:
-				if it.Description == "" || it.Description == old {
-					res.Kept = append(res.Kept, PackageItem{it.Code, old})
+				if it.Description == "" || it.Description == old || it.KeepName && old != "" {
+					res.Kept = append(res.Kept, PackageItem{Code: it.Code, Description: old})
 					continue
 				}
 				if _, err := t[pkRename].ExecContext(ctx, it.Description, chat.ID, it.Code); err != nil {

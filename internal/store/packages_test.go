@@ -77,6 +77,19 @@ func TestAddPackagesAddRenameKeepCap(t *testing.T) {
 	if !eq(got, want) {
 		t.Fatalf("Packages = %v, want %v (in the order added)", got, want)
 	}
+
+	// A forwarded message keeps a name already given, names a code that
+	// has none, and adds new codes with its text.
+	res, err = s.AddPackages(ctx, chat, []PackageItem{
+		{Code: "QQ850419295BR", Description: "Segue o pedido", KeepName: true},
+		{Code: "LE449872154SE", Description: "Segue o pedido", KeepName: true},
+	}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !eq(codesOf(res.Kept), []string{"QQ850419295BR=tênis azul"}) || !eq(codesOf(res.Renamed), []string{"LE449872154SE=Segue o pedido"}) || len(res.Added) != 0 {
+		t.Fatalf("forwarded add = %+v", res)
+	}
 }
 
 func TestPackagesApartAndRemove(t *testing.T) {
