@@ -21,7 +21,7 @@ var esc = message.Esc
 // privateMenu and groupMenu are the command menus Telegram shows next to
 // the text box, per scope (commandMenus).
 var privateMenu = []tgbotapi.BotCommand{
-	{Command: "pacotes", Description: "Ver seus pacotes e o último status"},
+	{Command: "pacotes", Description: "Ver seus pacotes e a situação de cada um"},
 	{Command: "rastrear", Description: "Acompanhar um código: /rastrear CÓDIGO descrição"},
 	{Command: "remover", Description: "Parar de acompanhar: /remover CÓDIGO"},
 	{Command: "gif", Description: "Tutorial animado"},
@@ -32,7 +32,7 @@ var privateMenu = []tgbotapi.BotCommand{
 
 var groupMenu = []tgbotapi.BotCommand{
 	{Command: "rastrear", Description: "Acompanhar um código: /rastrear CÓDIGO descrição"},
-	{Command: "pacotes", Description: "Ver os pacotes do grupo e o último status"},
+	{Command: "pacotes", Description: "Ver os pacotes do grupo e a situação de cada um"},
 	{Command: "remover", Description: "Parar de acompanhar: /remover CÓDIGO"},
 	{Command: "ajuda", Description: "Como usar no grupo"},
 	{Command: "privacidade", Description: "O que eu guardo e quem consulta os códigos"},
@@ -50,6 +50,9 @@ const (
 )
 
 const exampleCode = "QQ850419295BR"
+
+// exampleSpaced is exampleCode as a receipt prints it.
+const exampleSpaced = "QQ 850 419 295 BR"
 
 // providerName is how people know a tracking provider (the provider
 // table's title).
@@ -106,9 +109,10 @@ func helpText(group bool) string {
 		return "📖 <b>Como usar no grupo</b>\n\n" +
 			"<b>Acompanhar um pacote:</b> use o comando com o código e uma descrição, por exemplo:\n" +
 			"<code>/add " + exampleCode + " tênis</code> (ou /rastrear, /rastreio)\n" +
-			"Vários de uma vez? Um por linha depois do comando. Mandar um código de novo com outro texto troca a descrição.\n\n" +
+			"Vários de uma vez? Um por linha depois do comando. Mandar um código de novo com outro texto troca a descrição.\n" +
+			"O código pode ir do jeito que veio: com espaços (<code>" + exampleSpaced + "</code>) ou dentro do link dos Correios.\n\n" +
 			"<b>Comandos</b>\n" +
-			"/pacotes — os pacotes deste grupo, com o último status (ou /list)\n" +
+			"/pacotes — os pacotes deste grupo e a situação de cada um (ou /list)\n" +
 			"/remover <code>CÓDIGO</code> — parar de acompanhar (ou /del)\n" +
 			"/privacidade — o que eu guardo e quem consulta os códigos\n" +
 			"/apagar_meus_dados — apagar tudo deste grupo (só administradores)\n" +
@@ -119,9 +123,10 @@ func helpText(group bool) string {
 		"<b>Acompanhar um pacote:</b> mande o código com uma descrição, por exemplo:\n" +
 		"<code>" + exampleCode + " tênis</code>\n" +
 		"Vários de uma vez? Um por linha, cada um com a sua descrição. Mandar um código de novo com outro texto troca a descrição.\n" +
-		"Também vale <code>/rastrear " + exampleCode + " tênis</code> (ou /add, /rastreio).\n\n" +
+		"Também vale <code>/rastrear " + exampleCode + " tênis</code> (ou /add, /rastreio).\n" +
+		"Pode colar do jeito que veio: com espaços (<code>" + exampleSpaced + "</code>), entre aspas, dentro do link dos Correios ou encaminhando a mensagem da loja.\n\n" +
 		"<b>Comandos</b>\n" +
-		"/pacotes — seus pacotes, com o último status (ou /list)\n" +
+		"/pacotes — seus pacotes e a situação de cada um (ou /list)\n" +
 		"/remover <code>CÓDIGO</code> — parar de acompanhar (ou /del)\n" +
 		"/gif — tutorial animado\n" +
 		"/privacidade — o que eu guardo e quem consulta os códigos\n" +
@@ -190,7 +195,7 @@ const (
 	eraseNo      = "Tudo certo, não apaguei nada."
 	firstStatus  = "O primeiro status chega na próxima verificação (costuma levar alguns minutos); depois eu aviso aqui sempre que o pacote se mexer. Veja tudo em /pacotes."
 	gifCaption1  = "🎬 Para acompanhar um pacote, mande o código com uma descrição."
-	gifCaption2  = "🎬 Em /pacotes você vê o último status, o histórico (📜) e para de acompanhar (🗑)."
+	gifCaption2  = "🎬 Em /pacotes você vê a situação de cada pacote, o histórico (📜) e para de acompanhar (🗑)."
 	listFooter   = "📜 histórico · 🗑 parar de acompanhar"
 	historyEmpty = "Ainda não há movimentações registradas; aviso aqui assim que aparecer a primeira."
 	undoButton   = "↩️ Desfazer"

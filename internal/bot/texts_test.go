@@ -152,3 +152,14 @@ func TestOtherCarrierCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpExamplesAreRead checks the forms /ajuda promises are the ones
+// trackcode reads.
+func TestHelpExamplesAreRead(t *testing.T) {
+	for _, in := range []string{exampleCode, exampleSpaced, `"` + exampleSpaced + `"`, "https://rastreamento.correios.com.br/app/index.php?objetos=" + exampleCode} {
+		f := trackcode.Find(in)
+		if len(f.Codes) != 1 || f.Codes[0].Code != exampleCode || f.Codes[0].Description != "" {
+			t.Errorf("Find(%q) = %+v, want %s without a description", in, f, exampleCode)
+		}
+	}
+}
