@@ -65,6 +65,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_, err := fmt.Fprintln(stdout, program, version)
 		return err
 	}
+	if len(args) > 1 && args[1] == "simulate" {
+		return simulate(ctx, args[2:], stdout, stderr)
+	}
 	cfg, err := config.LoadTracker(getenv)
 	if err != nil {
 		if config.IsConfigError(err) {

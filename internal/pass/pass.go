@@ -73,6 +73,10 @@ type Options struct {
 	// another reason than limits, blocks or migrations) is tried.
 	MaxAttempts int
 	Logger      *slog.Logger
+	// Render turns stored notices into messages (default Render);
+	// `rastreio-tracker simulate` wraps it to know which events each
+	// message carries.
+	Render store.RenderFunc
 	// Progress, when set, is told how the queries go, every few seconds
 	// (cmd/tracker puts it in systemd's STATUS=).
 	Progress func(status string)
@@ -104,6 +108,9 @@ func (o *Options) defaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Render == nil {
+		o.Render = Render
 	}
 }
 
@@ -304,12 +311,12 @@ func (p *Pass) begin(ctx context.Context, sum *Summary) ([]store.Due, error) {
 		return nil, fmt.Errorf("pass: %w", err)
 	}
 	sum.Pass = pass
-	exp, queued, err := p.store.ExpireParcels(ctx, Render)
+	exp, queued, err := p.store.ExpireParcels(ctx, p.opt.Render)
 	if err != nil {
 		return nil, fmt.Errorf("pass: %w", err)
 	}
 	sum.Expired, sum.Queued = exp, queued
-	caught, err := p.store.CatchUp(ctx, Render)
+	caught, err := p.store.CatchUp(ctx, p.opt.Render)
 	if err != nil {
 		return nil, fmt.Errorf("pass: %w", err)
 	}

@@ -186,7 +186,7 @@ func (q *query) save() {
 	if len(q.pending) == 0 || q.saveErr != nil {
 		return
 	}
-	st, err := q.store.SaveResults(q.db, q.sum.Pass, q.pending, Render)
+	st, err := q.store.SaveResults(q.db, q.sum.Pass, q.pending, q.opt.Render)
 	if err != nil {
 		q.saveErr = fmt.Errorf("pass: %w", err)
 		q.stop("database error", q.saveErr)

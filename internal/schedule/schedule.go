@@ -22,6 +22,7 @@ const (
 
 // Facts are what the schedule knows of a code after an answer.
 type Facts struct {
+	Code     string
 	State    string
 	Kind     tracking.Kind // the newest event's kind ("" before the first)
 	Provider string        // the provider the code is pinned to

@@ -149,6 +149,24 @@ LIMIT ?`, now.Unix(), limit)
 	return due, nil
 }
 
+// EarliestDue returns the earliest next_due among the parcels a chat
+// tracks (Unix 0 when one is due at once; the zero time when none), so
+// a replay can skip the passes that would find nothing to do.
+func (s *Store) EarliestDue(ctx context.Context) (time.Time, error) {
+	var at sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `
+SELECT min(p.next_due) FROM parcels p
+WHERE p.state IN `+sqlStates(stateNew, stateNotFound, stateActive, stateFinal)+`
+  AND EXISTS (SELECT 1 FROM tracked t WHERE t.code = p.code)`).Scan(&at)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: earliest due: %w", err)
+	}
+	if !at.Valid {
+		return time.Time{}, nil
+	}
+	return time.Unix(at.Int64, 0), nil
+}
+
 // NextDue returns the earliest next_due among the parcels an active chat
 // tracks (zero when none), for the bot's "first status by …" promise.
 func (s *Store) NextDue(ctx context.Context, code string) (time.Time, error) {

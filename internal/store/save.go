@@ -185,7 +185,7 @@ func (w *saver) reschedule(p *parcelRow) {
 		p.nextDue = 0
 		return
 	}
-	f := schedule.Facts{State: p.state, Kind: tracking.Kind(p.lastKind), Provider: p.provider,
+	f := schedule.Facts{Code: p.code, State: p.state, Kind: tracking.Kind(p.lastKind), Provider: p.provider,
 		Misses: int(p.misses), Since: time.Unix(p.createdAt, 0)}
 	if p.lastEventAt.Valid {
 		f.LastMoved = time.Unix(p.lastEventAt.Int64, 0)

@@ -50,7 +50,15 @@ type Option func(*openOptions)
 
 type openOptions struct {
 	driver string
+	noSync bool
 }
+
+// Throwaway opens a database that runs many passes in one process and
+// may be lost: commits do not wait for the disk (PRAGMA synchronous=OFF;
+// a crash of the machine may corrupt it) and each connection keeps its
+// prepared statements (go-sqlite3's _stmt_cache_size). For the replay of
+// `rastreio-tracker simulate` only.
+func Throwaway() Option { return func(o *openOptions) { o.noSync = true } }
 
 // driverManualCheckpoint is go-sqlite3 with SQLite's automatic WAL
 // checkpoint turned off on every connection.
@@ -97,6 +105,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	q.Set("_foreign_keys", "on")
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "NORMAL")
+	if o.noSync {
+		q.Set("_synchronous", "OFF")
+		q.Set("_stmt_cache_size", "64")
+	}
 	q.Set("_txlock", "immediate")
 	dsn := (&url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}).String()
 	db, err := sql.Open(o.driver, dsn)
