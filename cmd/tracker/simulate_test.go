@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// simulate prints a table, then the report as its last stdout line.
+func TestSimulateCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replays a month of journeys")
+	}
+	var out, errb bytes.Buffer
+	code := simulateMain(t.Context(), []string{"-journeys", "testdata/journeys.json", "-providers", "siterastreio,track17"}, &out, &errb)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	if len(lines) < 4 || !strings.Contains(out.String(), "actionable median") {
+		t.Fatalf("no table:\n%s", out.String())
+	}
+	var rep struct {
+		Parcels int `json:"parcels"`
+		Events  int `json:"events"`
+		Results []struct {
+			Provider string  `json:"provider"`
+			Policy   string  `json:"policy"`
+			Billed   float64 `json:"billed_per_parcel"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
+		t.Fatalf("last line is not the report: %v\n%s", err, lines[len(lines)-1])
+	}
+	if rep.Parcels < 8 || rep.Events < 50 || len(rep.Results) != 6 {
+		t.Fatalf("report: %+v", rep)
+	}
+	for _, r := range rep.Results {
+		if r.Provider == "track17" && r.Billed != 1 {
+			t.Errorf("track17 %s billed %v per parcel, want 1", r.Policy, r.Billed)
+		}
+	}
+}
+
+// A malformed file or option: exit 78 with one line naming the problem.
+func TestSimulateMalformed(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`[{"code":"QQ850419295BR","events":[{"codigo":"PO","tipo":"01","dtHrCriado":"amanhã","descricao":"x"}]}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-journeys", bad}, `dtHrCriado "amanhã"`},
+		{[]string{"-journeys", filepath.Join(dir, "none.json")}, "no such file"},
+		{[]string{}, "-journeys FILE is required"},
+		{[]string{"-journeys", bad, "-providers", "fedex"}, `unknown provider "fedex"`},
+	} {
+		var out, errb bytes.Buffer
+		if code := simulateMain(t.Context(), c.args, &out, &errb); code != exitConfig {
+			t.Errorf("%v: exit %d, want 78", c.args, code)
+		}
+		msg := strings.TrimRight(errb.String(), "\n")
+		if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, c.want) {
+			t.Errorf("%v: stderr %q, want one line with %q", c.args, msg, c.want)
+		}
+	}
+}
