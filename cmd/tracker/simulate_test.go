@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rastreio/rastreio/internal/systemd"
 )
 
 // simulate prints a table, then the report as its last stdout line.
@@ -15,8 +17,8 @@ func TestSimulateCommand(t *testing.T) {
 		t.Skip("replays a month of journeys")
 	}
 	var out, errb bytes.Buffer
-	code := simulateMain(t.Context(), []string{"-journeys", "testdata/journeys.json", "-providers", "siterastreio,track17"}, &out, &errb)
-	if code != exitOK {
+	code := simulateExit(t, &out, &errb, "-journeys", "testdata/journeys.json", "-providers", "siterastreio,track17")
+	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
@@ -45,6 +47,14 @@ func TestSimulateCommand(t *testing.T) {
 	}
 }
 
+// simulateExit runs `rastreio-tracker simulate args…` as main does and
+// returns its exit status.
+func simulateExit(t *testing.T, stdout, stderr *bytes.Buffer, args ...string) int {
+	t.Helper()
+	err := run(t.Context(), append([]string{program, "simulate"}, args...), func(string) string { return "" }, stdout, stderr)
+	return systemd.Exit(program, err, stderr)
+}
+
 // A malformed file or option: exit 78 with one line naming the problem.
 func TestSimulateMalformed(t *testing.T) {
 	dir := t.TempDir()
@@ -62,7 +72,7 @@ func TestSimulateMalformed(t *testing.T) {
 		{[]string{"-journeys", bad, "-providers", "fedex"}, `unknown provider "fedex"`},
 	} {
 		var out, errb bytes.Buffer
-		if code := simulateMain(t.Context(), c.args, &out, &errb); code != exitConfig {
+		if code := simulateExit(t, &out, &errb, c.args...); code != systemd.ExitConfig {
 			t.Errorf("%v: exit %d, want 78", c.args, code)
 		}
 		msg := strings.TrimRight(errb.String(), "\n")

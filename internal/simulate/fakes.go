@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/message"
 	"github.com/rastreio/rastreio/internal/pass"
 	"github.com/rastreio/rastreio/internal/provider"
 	"github.com/rastreio/rastreio/internal/store"
@@ -161,19 +162,21 @@ func refreshPeriod(code string) time.Duration {
 
 // telegram is the fake Telegram: it accepts every message and records
 // when, and which events each carried (known from the notice it was
-// rendered from).
+// rendered from: a message is matched to the first notice rendered for
+// its chat whose text, resolved at the send time as delivery does, is
+// the message).
 type telegram struct {
 	now func() time.Time
 
 	mu       sync.Mutex
-	rendered map[sentKey][]store.Notice // FIFO per chat and text
+	rendered map[int64][]rendered // per chat, in rendering order
 	accepted []acceptance
 	unknown  int // messages whose notice was not rendered here
 }
 
-type sentKey struct {
-	chat int64
-	text string
+type rendered struct {
+	text   string
+	notice store.Notice
 }
 
 type acceptance struct {
@@ -182,7 +185,7 @@ type acceptance struct {
 }
 
 func newTelegram(now func() time.Time) *telegram {
-	return &telegram{now: now, rendered: map[sentKey][]store.Notice{}}
+	return &telegram{now: now, rendered: map[int64][]rendered{}}
 }
 
 // render is the pass's RenderFunc: the real text, remembered.
@@ -190,8 +193,7 @@ func (t *telegram) render(n store.Notice) string {
 	text := pass.Render(n)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	k := sentKey{n.ChatID, text}
-	t.rendered[k] = append(t.rendered[k], n)
+	t.rendered[n.ChatID] = append(t.rendered[n.ChatID], rendered{text, n})
 	return text
 }
 
@@ -200,17 +202,14 @@ func (t *telegram) SendHTML(chatID int64, html string, _ *tgbotapi.InlineKeyboar
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	k := sentKey{chatID, html}
-	ns := t.rendered[k]
-	if len(ns) == 0 {
-		t.unknown++
-		return nil
+	rs := t.rendered[chatID]
+	for i, r := range rs {
+		if r.text == html || message.Resolve(r.text, now) == html {
+			t.accepted = append(t.accepted, acceptance{at: now, notice: r.notice})
+			t.rendered[chatID] = append(rs[:i:i], rs[i+1:]...)
+			return nil
+		}
 	}
-	t.accepted = append(t.accepted, acceptance{at: now, notice: ns[0]})
-	if len(ns) == 1 {
-		delete(t.rendered, k)
-	} else {
-		t.rendered[k] = ns[1:]
-	}
+	t.unknown++
 	return nil
 }

@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/brasilia"
 	"github.com/rastreio/rastreio/internal/provider"
-	"github.com/rastreio/rastreio/internal/schedule"
 )
 
-func brt(day, h, m int) time.Time { return time.Date(2024, 3, day, h, m, 0, 0, schedule.Brasilia) }
+func brt(day, h, m int) time.Time { return time.Date(2024, 3, day, h, m, 0, 0, brasilia.Zone) }
 
 func TestWaking(t *testing.T) {
 	for _, c := range []struct {
