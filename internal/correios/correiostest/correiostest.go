@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/rastreio/rastreio/internal/providerhttp/providerhttptest"
@@ -109,8 +108,15 @@ func New(opts Options) *Server {
 	return s
 }
 
+// TB is the part of testing.TB NewTB uses: the package does not import
+// "testing", so the demo (cmd/demo) links it as its Correios API.
+type TB interface {
+	Helper()
+	Cleanup(func())
+}
+
 // NewTB starts a fake closed at the end of the test.
-func NewTB(tb testing.TB, opts Options) *Server {
+func NewTB(tb TB, opts Options) *Server {
 	tb.Helper()
 	s := New(opts)
 	tb.Cleanup(s.Close)

@@ -217,24 +217,25 @@ func (s *Server) takeUpdatesLocked(offset, limit int) []json.RawMessage {
 }
 
 // renderText parses text under parse_mode and checks its length.
-func renderText(text, parseMode string, max int, what string) (string, *apiError) {
+func renderText(text, parseMode string, max int, what string) (string, []tgbotapi.MessageEntity, *apiError) {
 	plain := text
+	var ents []tgbotapi.MessageEntity
 	if strings.EqualFold(parseMode, "HTML") {
 		var err error
-		if plain, err = ParseHTML(text); err != nil {
-			return "", badRequest(err.Error())
+		if plain, ents, err = ParseHTMLEntities(text); err != nil {
+			return "", nil, badRequest(err.Error())
 		}
 	}
 	if strings.TrimSpace(plain) == "" && what == "text" {
-		return "", badRequest("message text is empty")
+		return "", nil, badRequest("message text is empty")
 	}
 	if utf16Len(plain) > max {
 		if what == "caption" {
-			return "", badRequest("message caption is too long")
+			return "", nil, badRequest("message caption is too long")
 		}
-		return "", badRequest("message is too long")
+		return "", nil, badRequest("message is too long")
 	}
-	return plain, nil
+	return plain, ents, nil
 }
 
 // checkMarkup validates reply_markup and returns it parsed (nil if absent).
@@ -276,7 +277,7 @@ func (s *Server) sendMessage(c *Call) (any, *apiError) {
 	if c.ChatID == 0 {
 		return nil, badRequest("chat_id is empty")
 	}
-	plain, err := renderText(c.Params.Get("text"), c.Params.Get("parse_mode"), MaxTextLen, "text")
+	plain, ents, err := renderText(c.Params.Get("text"), c.Params.Get("parse_mode"), MaxTextLen, "text")
 	if err != nil {
 		return nil, err
 	}
@@ -284,11 +285,12 @@ func (s *Server) sendMessage(c *Call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	c.Text = plain
+	c.Text, c.Entities = plain, ents
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.newMessageLocked(c.ChatID)
 	m.Text = plain
+	m.Entities = ents
 	m.ReplyMarkup = markup
 	c.MessageID = m.MessageID
 	s.msgs[[2]int64{c.ChatID, int64(m.MessageID)}] = sentMessage{text: plain, markup: c.Params.Get("reply_markup")}
@@ -299,7 +301,7 @@ func (s *Server) sendAnimation(c *Call) (any, *apiError) {
 	if c.ChatID == 0 {
 		return nil, badRequest("chat_id is empty")
 	}
-	caption, err := renderText(c.Params.Get("caption"), c.Params.Get("parse_mode"), MaxCaptionLen, "caption")
+	caption, ents, err := renderText(c.Params.Get("caption"), c.Params.Get("parse_mode"), MaxCaptionLen, "caption")
 	if err != nil {
 		return nil, err
 	}
@@ -326,6 +328,9 @@ func (s *Server) sendAnimation(c *Call) (any, *apiError) {
 		anim.FileName = up.Name + ".mp4"
 		anim.FileSize = up.Size
 		s.files[anim.FileID] = true
+		if s.keepFiles {
+			s.fileData[anim.FileID] = *up
+		}
 	case c.Params.Get("animation") != "":
 		id := c.Params.Get("animation")
 		if !s.files[id] && !strings.HasPrefix(id, "http://") && !strings.HasPrefix(id, "https://") {
@@ -337,11 +342,13 @@ func (s *Server) sendAnimation(c *Call) (any, *apiError) {
 		return nil, badRequest("there is no animation in the request")
 	}
 	anim.Width, anim.Height, anim.Duration, anim.MimeType = 480, 320, 6, "video/mp4"
-	c.Text = caption
+	c.Text, c.Entities = caption, ents
+	c.FileID = anim.FileID
 	m := s.newMessageLocked(c.ChatID)
 	m.Animation = &anim
 	m.Document = &tgbotapi.Document{FileID: anim.FileID, FileUniqueID: anim.FileUniqueID, FileName: anim.FileName, MimeType: anim.MimeType, FileSize: anim.FileSize}
 	m.Caption = caption
+	m.CaptionEntities = ents
 	c.MessageID = m.MessageID
 	s.msgs[[2]int64{c.ChatID, int64(m.MessageID)}] = sentMessage{text: caption}
 	return m, nil
@@ -389,12 +396,12 @@ func (s *Server) editMessage(c *Call) (any, *apiError) {
 		next.markup = ""
 	}
 	if c.Method == "editMessageText" {
-		plain, err := renderText(c.Params.Get("text"), c.Params.Get("parse_mode"), MaxTextLen, "text")
+		plain, ents, err := renderText(c.Params.Get("text"), c.Params.Get("parse_mode"), MaxTextLen, "text")
 		if err != nil {
 			return nil, err
 		}
 		next.text = plain
-		c.Text = plain
+		c.Text, c.Entities = plain, ents
 	}
 	if next == old {
 		return nil, badRequest("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")

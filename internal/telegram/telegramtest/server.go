@@ -1,5 +1,5 @@
-// Package telegramtest is a fake Telegram Bot API on httptest for tests
-// and benchmarks, shaped like the real one: requests go to
+// Package telegramtest is a fake Telegram Bot API for tests, benchmarks
+// and the demo (cmd/demo), shaped like the real one: requests go to
 // /bot<TOKEN>/<method> as form-encoded or multipart bodies, answers are
 // {"ok":true,"result":…} or {"ok":false,"error_code":N,"description":…,
 // "parameters":{…}}, with the HTTP status equal to error_code.
@@ -9,6 +9,11 @@
 // WaitCalls, WaitMessages); faults are injected per chat (FailNext,
 // Block, Migrate), for every call (FailAll) or by rules (AddRule), the
 // extension point for stricter modes such as rate-limit enforcement.
+//
+// It does not import "testing" (the helpers take the small TB interface,
+// which *testing.T satisfies), so a program may link it: the demo pushes
+// what a person types (PushFromUser applies groups' privacy mode) and
+// watches every answer through SetObserver.
 package telegramtest
 
 import (
@@ -23,11 +28,17 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
+
+// TB is the part of TB the helpers use.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
 
 // DefaultToken is the token New accepts.
 const DefaultToken = "123456789:TEST-fake-token-abcdefghijklmnop"
@@ -87,6 +98,7 @@ type Upload struct {
 	Field string // form field, e.g. "animation"
 	Name  string // file name
 	Size  int
+	Data  []byte // the bytes, only under KeepFiles
 }
 
 // Call is one request the server received.
@@ -98,8 +110,12 @@ type Call struct {
 	Uploads []Upload
 	// Text is what the person sees for sendMessage/editMessageText (the
 	// HTML parsed) or the caption of sendAnimation.
-	Text      string
-	MessageID int // message_id sent or returned
+	Text string
+	// Entities are Text's formatting, as Telegram derives it from
+	// parse_mode=HTML (offsets and lengths in UTF-16 units).
+	Entities  []tgbotapi.MessageEntity
+	MessageID int    // message_id sent or returned
+	FileID    string // sendAnimation: the animation's file_id (also after an upload)
 	Time      time.Time
 	Status    int // 200, or the error code / HTTP status answered
 	Result    json.RawMessage
@@ -135,6 +151,8 @@ type Server struct {
 	changed   chan struct{} // closed and replaced on every call or push
 	calls     []Call
 	keepCalls bool
+	keepFiles bool
+	observer  func(Call)
 	ncalls    map[string]int
 
 	updates      []pendingUpdate
@@ -149,6 +167,7 @@ type Server struct {
 	callbacks    map[string]bool            // callback query id → answered
 	nextCbID     int
 	files        map[string]bool // known file_ids
+	fileData     map[string]Upload
 	nextFile     int
 	msgSeq       map[int64]int
 	msgs         map[[2]int64]sentMessage
@@ -163,7 +182,7 @@ type Server struct {
 }
 
 // New starts a fake Bot API accepting DefaultToken, closed when tb ends.
-func New(tb testing.TB) *Server {
+func New(tb TB) *Server {
 	tb.Helper()
 	s := NewUnstarted(DefaultToken)
 	s.Start()
@@ -182,6 +201,7 @@ func NewUnstarted(token string) *Server {
 		nextUpdate: 1000,
 		callbacks:  map[string]bool{},
 		files:      map[string]bool{},
+		fileData:   map[string]Upload{},
 		msgSeq:     map[int64]int{},
 		msgs:       map[[2]int64]sentMessage{},
 		failNext:   map[int64][]Fault{},
@@ -236,6 +256,32 @@ func (s *Server) KeepCalls(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.keepCalls = on
+}
+
+// KeepFiles keeps the bytes of uploaded files, for FileData (off by
+// default: benchmarks upload many).
+func (s *Server) KeepFiles(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keepFiles = on
+}
+
+// FileData returns an uploaded file kept under KeepFiles: its bytes and
+// its name.
+func (s *Server) FileData(fileID string) (data []byte, name string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.fileData[fileID]
+	return u.Data, u.Name, ok
+}
+
+// SetObserver makes f see every call once answered (c.Status set), in
+// the order answered, outside the server's lock; f must not block for
+// long. nil stops it.
+func (s *Server) SetObserver(f func(c Call)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.observer = f
 }
 
 // SetWebhook makes getUpdates answer 409 until deleteWebhook is called.
@@ -487,6 +533,37 @@ func (s *Server) PushMessage(chatID, fromID int64, text string) int {
 	return s.PushUpdate(tgbotapi.Update{Message: s.NewMessage(chatID, fromID, text)})
 }
 
+// PushFromUser queues what a person typed in chatID, as Telegram
+// delivers it to a bot in privacy mode (the default): everything in a
+// private chat; in a group only commands (text starting with "/") not
+// addressed to another bot ("/cmd@OtherBot"). It reports whether the bot
+// gets the message, and the message as the chat shows it.
+func (s *Server) PushFromUser(chatID, fromID int64, text string) (*tgbotapi.Message, bool) {
+	if fromID == 0 {
+		fromID = chatID
+	}
+	m := s.NewMessage(chatID, fromID, text)
+	if ChatType(chatID) != "private" && !CommandForBot(text) {
+		return m, false
+	}
+	s.PushUpdate(tgbotapi.Update{Message: m})
+	return m, true
+}
+
+// CommandForBot reports whether a group message reaches a bot in privacy
+// mode: a command, bare or addressed to this bot (BotUserName).
+func CommandForBot(text string) bool {
+	if !strings.HasPrefix(text, "/") || len(text) < 2 {
+		return false
+	}
+	cmd := text
+	if n := strings.IndexAny(cmd, " \n\t"); n >= 0 {
+		cmd = cmd[:n]
+	}
+	_, to, addressed := strings.Cut(cmd, "@")
+	return !addressed || strings.EqualFold(to, BotUserName)
+}
+
 // PushCallback queues a press on an inline button carrying data, under
 // the bot's message messageID in chatID (0: a callback without a
 // message, as for old or inline messages). It returns the callback id.
@@ -597,7 +674,7 @@ func (s *Server) Wait(ctx context.Context, cond func(calls []Call) bool) error {
 var WaitTimeout = 5 * time.Second
 
 // WaitCalls waits until n calls of method were made and returns them.
-func (s *Server) WaitCalls(tb testing.TB, method string, n int) []Call {
+func (s *Server) WaitCalls(tb TB, method string, n int) []Call {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), WaitTimeout)
 	defer cancel()
@@ -614,7 +691,7 @@ func (s *Server) WaitCalls(tb testing.TB, method string, n int) []Call {
 
 // WaitMessages waits until chatID received n messages (sendMessage or
 // sendAnimation answered ok) and returns them all.
-func (s *Server) WaitMessages(tb testing.TB, chatID int64, n int) []Call {
+func (s *Server) WaitMessages(tb TB, chatID int64, n int) []Call {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), WaitTimeout)
 	defer cancel()
@@ -636,14 +713,14 @@ func (s *Server) WaitMessages(tb testing.TB, chatID int64, n int) []Call {
 // WaitMessage waits for one more message to chatID than it had when
 // after was counted (after: len(Messages(chatID)) taken before acting)
 // and returns it.
-func (s *Server) WaitMessage(tb testing.TB, chatID int64, after int) Call {
+func (s *Server) WaitMessage(tb TB, chatID int64, after int) Call {
 	tb.Helper()
 	msgs := s.WaitMessages(tb, chatID, after+1)
 	return msgs[after]
 }
 
 // WaitOffset waits until getUpdates confirmed offset ≥ off.
-func (s *Server) WaitOffset(tb testing.TB, off int) {
+func (s *Server) WaitOffset(tb TB, off int) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), WaitTimeout)
 	defer cancel()
@@ -693,7 +770,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := Call{Method: method, Time: s.now()}
-	if err := parseBody(r, &c); err != nil {
+	s.mu.Lock()
+	keepFiles := s.keepFiles
+	s.mu.Unlock()
+	if err := parseBody(r, &c, keepFiles); err != nil {
 		writeFault(w, badRequest(err.Error()))
 		return
 	}
@@ -739,7 +819,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.calls = append(s.calls, c)
 	}
 	s.signal()
+	observe := s.observer
 	s.mu.Unlock()
+	if observe != nil {
+		observe(c)
+	}
 
 	if herr != nil {
 		writeFault(w, herr)
@@ -819,7 +903,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // parseBody reads query, form-encoded and multipart parameters.
-func parseBody(r *http.Request, c *Call) error {
+func parseBody(r *http.Request, c *Call, keepFiles bool) error {
 	c.Params = url.Values{}
 	for k, v := range r.URL.Query() {
 		c.Params[k] = v
@@ -835,7 +919,19 @@ func parseBody(r *http.Request, c *Call) error {
 		}
 		for field, fhs := range r.MultipartForm.File {
 			for _, fh := range fhs {
-				c.Uploads = append(c.Uploads, Upload{Field: field, Name: fh.Filename, Size: int(fh.Size)})
+				up := Upload{Field: field, Name: fh.Filename, Size: int(fh.Size)}
+				if keepFiles {
+					f, err := fh.Open()
+					if err != nil {
+						return fmt.Errorf("can't read file %q: %v", fh.Filename, err)
+					}
+					up.Data, err = io.ReadAll(f)
+					f.Close()
+					if err != nil {
+						return fmt.Errorf("can't read file %q: %v", fh.Filename, err)
+					}
+				}
+				c.Uploads = append(c.Uploads, up)
 			}
 		}
 	case "application/x-www-form-urlencoded":
