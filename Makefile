@@ -12,7 +12,7 @@ export CGO_ENABLED = 1
 
 BINARIES = bin/rastreio-bot bin/rastreio-tracker
 
-.PHONY: default build run test bench lint vet fmt clean install uninstall dist test-systemd
+.PHONY: default build run demo test test-browser bench lint vet fmt clean install uninstall dist test-systemd
 default: build
 
 build: ## bin/rastreio-bot and bin/rastreio-tracker
@@ -21,6 +21,10 @@ build: ## bin/rastreio-bot and bin/rastreio-tracker
 
 run: build ## run the bot (needs TELEGRAM_BOT_TOKEN; database ./rastreio.db)
 	./bin/rastreio-bot
+
+demo: build ## the bot in a browser chat: no token, key or network (DEMO_ADDR, DEMO_PASS_INTERVAL, DEMO_DIR)
+	$(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o bin/rastreio-demo ./cmd/demo
+	./bin/rastreio-demo
 
 test: ## every test that runs as a normal user, with the race detector
 	$(GO) test -race -count=1 -tags '$(TAGS)' ./...
