@@ -81,7 +81,13 @@ type Hub struct {
 	commands  []Command
 	callbacks map[string]int64 // callback query id → chat
 	subs      map[chan Event]struct{}
+	botUp     chan struct{} // closed once the bot published its commands
+	upOnce    sync.Once
 }
+
+// BotUp is closed once the bot has started (its setMyCommands, which it
+// calls right before polling for updates).
+func (h *Hub) BotUp() <-chan struct{} { return h.botUp }
 
 // NewHub watches fake (it becomes the fake's observer).
 func NewHub(fake *telegramtest.Server) *Hub {
@@ -93,6 +99,7 @@ func NewHub(fake *telegramtest.Server) *Hub {
 		},
 		callbacks: map[string]int64{},
 		subs:      map[chan Event]struct{}{},
+		botUp:     make(chan struct{}),
 	}
 	fake.KeepFiles(true)
 	fake.KeepCalls(false)
@@ -261,6 +268,7 @@ func (h *Hub) observe(c telegramtest.Call) {
 		if scope := c.Params.Get("scope"); scope != "" && !strings.Contains(scope, `"default"`) {
 			return // the page shows the default menu
 		}
+		h.upOnce.Do(func() { close(h.botUp) })
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.commands = cmds

@@ -210,24 +210,23 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		})
 	}()
 
-	// Ready once the bot polls for updates.
+	// Ready once the bot has started (it polls right after).
 	ready := time.NewTimer(cfg.ReadyTimeout)
 	defer ready.Stop()
-	tick := time.NewTicker(25 * time.Millisecond)
-	defer tick.Stop()
 wait:
-	for fake.Count("getUpdates") == 0 {
+	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-hub.BotUp():
+			break wait
 		case err := <-botExits:
 			if code := ExitCode(err); code == 78 {
 				return fmt.Errorf("rastreio-bot refused its settings (exit 78): see its log above")
 			}
 		case <-ready.C:
-			log.Warn("the bot is not polling yet; the page opens anyway", slog.Duration("waited", cfg.ReadyTimeout))
+			log.Warn("the bot has not started yet; the page opens anyway", slog.Duration("waited", cfg.ReadyTimeout))
 			break wait
-		case <-tick.C:
 		}
 	}
 	url := "http://" + ln.Addr().String() + "/"
