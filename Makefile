@@ -29,6 +29,9 @@ demo: build ## the bot in a browser chat: no token, key or network (DEMO_ADDR, D
 test: ## every test that runs as a normal user, with the race detector
 	$(GO) test -race -count=1 -tags '$(TAGS)' ./...
 
+test-browser: ## the demo's story in headless chromium (.ci/install-browser installs it); screenshots in bin/screenshots
+	$(GO) test -count=1 -tags '$(TAGS) browser' -run TestBrowserStory -v ./cmd/demo
+
 bench: ## benchmarks; each prints its figure as a ratio to its bound
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -tags '$(TAGS)' ./...
 
