@@ -104,17 +104,22 @@
     return wrap;
   }
 
+  let pinned = true; // the person is at the newest message
   function nearBottom() {
     return list.scrollHeight - list.scrollTop - list.clientHeight < 120;
   }
+  list.addEventListener("scroll", () => { pinned = nearBottom(); });
   function stick(chat, force) {
-    if (chat === current && (force || nearBottom())) list.scrollTop = list.scrollHeight;
+    if (chat === current && (force || pinned)) {
+      list.scrollTop = list.scrollHeight;
+      pinned = true;
+    }
   }
 
   function addMessage(m, live) {
     const c = chats[m.chat];
     if (!c) return;
-    const follow = nearBottom() || m.out;
+    const follow = pinned || m.out;
     const el = messageEl(m);
     const old = c.els.get(m.id);
     if (old) old.replaceWith(el); else c.pane.appendChild(el);
@@ -279,17 +284,24 @@
     send(text);
   }
   $("composer").addEventListener("submit", (e) => { e.preventDefault(); submit(); input.focus(); });
+  let swallowUntil = 0; // a line break some keyboards still insert after Enter sent
   input.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       submit();
+      swallowUntil = Date.now() + 150;
     }
   });
   function grow() {
-    input.style.height = "auto";
-    input.style.height = Math.min(input.scrollHeight, 140) + "px";
+    input.style.height = "0px";
+    const h = Math.max(42, input.scrollHeight);
+    input.style.height = Math.min(h, 140) + "px";
+    input.style.overflowY = h > 140 ? "auto" : "hidden";
   }
-  input.addEventListener("input", grow);
+  input.addEventListener("input", () => {
+    if (Date.now() < swallowUntil && !input.value.trim()) input.value = "";
+    grow();
+  });
 
   $("start").addEventListener("click", () => send("/start"));
 
