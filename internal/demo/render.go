@@ -18,11 +18,6 @@ import (
 // Telegram's clients make them. Everything else is escaped.
 func RenderEntities(text string, ents []tgbotapi.MessageEntity) string {
 	u := utf16.Encode([]rune(text))
-	type mark struct {
-		pos   int
-		open  bool
-		index int
-	}
 	ents = append([]tgbotapi.MessageEntity(nil), ents...)
 	sort.SliceStable(ents, func(a, b int) bool {
 		if ents[a].Offset != ents[b].Offset {
