@@ -67,10 +67,14 @@ func startDemo(t testing.TB, exe string, env ...string) *Demo {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		// Stopped as a person would (it removes its temporary data),
+		// killed if it does not stop.
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		select {
 		case <-d.exited:
 		case <-time.After(5 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-d.exited
 		}
 	})
 	lines := make(chan string)
