@@ -45,7 +45,8 @@ type Demo struct {
 	Dir    string // its data directory, from the same line
 	Ready  time.Duration
 	stderr *bytes.Buffer
-	exited chan error
+	exited chan struct{} // closed once it exited
+	err    error         // how, set before exited closes
 }
 
 var readyLine = regexp.MustCompile(`(http://\S+?)/? .*data in (\S+)\)`)
@@ -60,7 +61,7 @@ func startDemo(t testing.TB, exe string, env ...string) *Demo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &Demo{Cmd: cmd, stderr: &bytes.Buffer{}, exited: make(chan error, 1)}
+	d := &Demo{Cmd: cmd, stderr: &bytes.Buffer{}, exited: make(chan struct{})}
 	cmd.Stderr = &syncWriter{w: d.stderr}
 	began := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -84,7 +85,8 @@ func startDemo(t testing.TB, exe string, env ...string) *Demo {
 			lines <- sc.Text()
 		}
 		close(lines)
-		d.exited <- cmd.Wait()
+		d.err = cmd.Wait()
+		close(d.exited)
 	}()
 	select {
 	case line, ok := <-lines:
@@ -256,9 +258,9 @@ func TestDemoStartsAnswersAndStopsClean(t *testing.T) {
 			began := time.Now()
 			syscall.Kill(pid, tc.sig)
 			select {
-			case err := <-d.exited:
-				if err != nil {
-					t.Errorf("exit: %v, want 0; stderr:\n%s", err, d.stderr)
+			case <-d.exited:
+				if d.err != nil {
+					t.Errorf("exit: %v, want 0; stderr:\n%s", d.err, d.stderr)
 				}
 			case <-time.After(5 * time.Second):
 				t.Fatalf("still running 5s after %v", tc.sig)
