@@ -66,7 +66,9 @@ type Event struct {
 	ID       int        `json:"id,omitempty"`
 	Text     string     `json:"text,omitempty"`
 	Alert    bool       `json:"alert,omitempty"`
-	Commands []Command  `json:"commands,omitempty"`
+	// Commands are the command menus (setMyCommands) by chat kind:
+	// "private" and "group".
+	Commands map[string][]Command `json:"commands,omitempty"`
 }
 
 // Hub keeps the chats' history as the bot's calls to the fake Bot API
@@ -78,8 +80,8 @@ type Hub struct {
 	mu        sync.Mutex
 	chats     []ChatInfo
 	msgs      []Message
-	commands  []Command
-	callbacks map[string]int64 // callback query id → chat
+	commands  map[string][]Command // by scope type: default, all_private_chats, all_group_chats
+	callbacks map[string]int64     // callback query id → chat
 	subs      map[chan Event]struct{}
 	botUp     chan struct{} // closed once the bot published its commands
 	upOnce    sync.Once
@@ -98,6 +100,7 @@ func NewHub(fake *telegramtest.Server) *Hub {
 			{ID: GroupID, Kind: "group", Title: "Família"},
 		},
 		callbacks: map[string]int64{},
+		commands:  map[string][]Command{},
 		subs:      map[chan Event]struct{}{},
 		botUp:     make(chan struct{}),
 	}
@@ -115,7 +118,7 @@ func (h *Hub) Subscribe() (Event, chan Event) {
 	defer h.mu.Unlock()
 	ch := make(chan Event, 256)
 	h.subs[ch] = struct{}{}
-	return Event{Type: "reset", Chats: h.chats, Messages: append([]Message(nil), h.msgs...), Commands: h.commands}, ch
+	return Event{Type: "reset", Chats: h.chats, Messages: append([]Message(nil), h.msgs...), Commands: h.menusLocked()}, ch
 }
 
 // Unsubscribe stops ch.
@@ -265,15 +268,39 @@ func (h *Hub) observe(c telegramtest.Call) {
 		if json.Unmarshal([]byte(c.Params.Get("commands")), &cmds) != nil {
 			return
 		}
-		if scope := c.Params.Get("scope"); scope != "" && !strings.Contains(scope, `"default"`) {
-			return // the page shows the default menu
+		var scope struct {
+			Type string `json:"type"`
+		}
+		if raw := c.Params.Get("scope"); raw != "" {
+			if json.Unmarshal([]byte(raw), &scope) != nil {
+				return
+			}
+		}
+		switch scope.Type {
+		case "":
+			scope.Type = "default"
+		case "default", "all_private_chats", "all_group_chats":
+		default:
+			return // per-chat scopes: not this page's
 		}
 		h.upOnce.Do(func() { close(h.botUp) })
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		h.commands = cmds
-		h.broadcastLocked(Event{Type: "commands", Commands: cmds})
+		h.commands[scope.Type] = cmds
+		h.broadcastLocked(Event{Type: "commands", Commands: h.menusLocked()})
 	}
+}
+
+// menusLocked is the menu each kind of chat shows: its scope's, else the
+// default one, as Telegram picks them.
+func (h *Hub) menusLocked() map[string][]Command {
+	pick := func(scope string) []Command {
+		if c, ok := h.commands[scope]; ok {
+			return c
+		}
+		return h.commands["default"]
+	}
+	return map[string][]Command{"private": pick("all_private_chats"), "group": pick("all_group_chats")}
 }
 
 func keyboard(raw string) [][]Button {

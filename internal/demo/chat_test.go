@@ -57,8 +57,21 @@ func TestHub(t *testing.T) {
 	if _, err := bot.Request(cmds); err != nil {
 		t.Fatal(err)
 	}
-	if e := next(t, ch); e.Type != "commands" || len(e.Commands) != 1 || e.Commands[0].Command != "pacotes" {
+	if e := next(t, ch); e.Type != "commands" || len(e.Commands["private"]) != 1 || len(e.Commands["group"]) != 1 || e.Commands["group"][0].Command != "pacotes" {
 		t.Fatalf("commands event %+v", e)
+	}
+	select {
+	case <-hub.BotUp():
+	default:
+		t.Fatal("BotUp not closed after setMyCommands")
+	}
+	groupMenu := tgbotapi.NewSetMyCommandsWithScope(tgbotapi.NewBotCommandScopeAllGroupChats(),
+		tgbotapi.BotCommand{Command: "add", Description: "acompanhar um código"}, tgbotapi.BotCommand{Command: "pacotes", Description: "os pacotes"})
+	if _, err := bot.Request(groupMenu); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(t, ch); len(e.Commands["private"]) != 1 || len(e.Commands["group"]) != 2 || e.Commands["group"][0].Command != "add" {
+		t.Fatalf("scoped commands event %+v", e)
 	}
 
 	m := tgbotapi.NewMessage(PrivateID, "📦 <b>QQ850419295BR</b> — tênis")
@@ -107,7 +120,7 @@ func TestHub(t *testing.T) {
 	// A late subscriber starts from the whole history.
 	reset, ch2 := hub.Subscribe()
 	defer hub.Unsubscribe(ch2)
-	if len(reset.Messages) != 3 || len(reset.Commands) != 1 || !strings.Contains(reset.Messages[2].Text, "QQ850419295BR") {
+	if len(reset.Messages) != 3 || len(reset.Commands["group"]) != 2 || !strings.Contains(reset.Messages[2].Text, "QQ850419295BR") {
 		t.Fatalf("reset %+v", reset)
 	}
 }

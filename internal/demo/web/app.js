@@ -11,7 +11,8 @@
   const list = $("messages"), input = $("input"), menu = $("menu");
   const chats = {}; // id → {pane, els: Map(messageID → element), unread}
   let current = PRIVATE;
-  let commands = [];
+  let menus = {}; // kind of chat → the bot's commands (setMyCommands)
+  const commandsHere = () => menus[current === GROUP ? "group" : "private"] || [];
 
   const info = {
     [PRIVATE]: { title: "Rastreio", sub: "bot", avatar: "📦", cls: "bot",
@@ -185,6 +186,7 @@
     av.className = "avatar small " + i.cls;
     input.placeholder = id === GROUP ? "Mensagem (o bot só vê comandos)" : "Mensagem";
     closeMenu();
+    renderMenu();
     updateEmpty();
     stick(id, true);
     input.focus({ preventScroll: true });
@@ -212,6 +214,7 @@
 
   function renderMenu() {
     menu.textContent = "";
+    const commands = commandsHere();
     if (!commands.length) {
       const e = document.createElement("div");
       e.className = "menu-empty";
@@ -336,7 +339,7 @@
         case "reset":
           for (const k in chats) { chats[k].pane.textContent = ""; chats[k].els.clear(); }
           for (const m of e.messages || []) addMessage(m, false);
-          commands = e.commands || [];
+          menus = e.commands || {};
           renderMenu();
           updateEmpty();
           stick(current, true);
@@ -349,7 +352,7 @@
           if (e.chat && e.chat !== current) showChat(e.chat);
           if (e.alert) alertBox(e.text); else toast(e.text);
           break;
-        case "commands": commands = e.commands || []; renderMenu(); break;
+        case "commands": menus = e.commands || {}; renderMenu(); break;
       }
     };
   }
