@@ -98,6 +98,9 @@ func button(prefix string) string {
 	return fmt.Sprintf(`[...document.querySelectorAll(".pane:not([hidden]) .keyboard button")].filter(b => b.textContent.startsWith(%q)).pop()`, prefix)
 }
 
+// trashCount is the JavaScript for the number of 🗑 buttons in the visible chat.
+const trashCount = `[...document.querySelectorAll(".pane:not([hidden]) .keyboard button")].filter(b => b.textContent.startsWith("🗑")).length`
+
 func (p *page) press(prefix string) {
 	p.t.Helper()
 	p.waitJS("button "+prefix, "!!"+button(prefix), 10*time.Second)
@@ -178,10 +181,13 @@ func TestBrowserStory(t *testing.T) {
 	p.screenshot("pacotes")
 	n = p.count()
 	p.press("📜")
-	p.waitJS("the history", botSays(n, "QQ850419295BR", "Objeto postado"), 15*time.Second)
+	p.waitJS("the history", botSays(n, "QQ850419295BR", "entregue"), 15*time.Second)
 	p.screenshot("history")
+	// 🗑: the list loses its buttons (an edit) or the bot confirms.
+	n = p.count()
+	trash := eval[int](p, trashCount)
 	p.press("🗑")
-	p.waitJS("the 🗑 button gone or a confirmation", `!`+button("🗑 QQ850419295BR")+` || !document.getElementById("toast").hidden`, 15*time.Second)
+	p.waitJS("the removal", fmt.Sprintf("%s < %d || %s", trashCount, trash, botSays(n, "QQ850419295BR")), 15*time.Second)
 	p.screenshot("removed")
 
 	// /gif: the tutorial animations, shown as images.
