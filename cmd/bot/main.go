@@ -122,8 +122,9 @@ func startError(ctx context.Context, err error, token string) error {
 	case telegram.ClassOf(err) == telegram.BadRequest:
 		// 404 and the like: the URL built from the token and the
 		// endpoint does not exist; retrying will not help.
-		return systemd.ConfigError("configuration error: Telegram refused getMe: check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ENDPOINT",
-			fmt.Errorf("Telegram refused getMe (%s): check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ENDPOINT", telegram.Redact(errorText(err), token)))
+		//lint:ignore ST1005 the operator's whole stderr line, starting with a name
+		refused := fmt.Errorf("Telegram refused getMe (%s): check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ENDPOINT", telegram.Redact(errorText(err), token))
+		return systemd.ConfigError("configuration error: Telegram refused getMe: check TELEGRAM_BOT_TOKEN and TELEGRAM_API_ENDPOINT", refused)
 	case ctx.Err() != nil:
 		return nil // stopped while starting
 	}
