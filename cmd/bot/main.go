@@ -147,14 +147,15 @@ func newBot(ctx context.Context, cfg config.Bot, token string, self tgbotapi.Use
 		return nil, errors.New(telegram.Redact(err.Error(), token))
 	}
 	return bot.New(bot.Config{
-		Store:           st,
-		API:             api,
-		Confirm:         confirm,
-		BotID:           self.ID,
-		UserName:        self.UserName,
-		MaxCodesPerChat: cfg.MaxCodesPerChat,
-		Providers:       cfg.Providers,
-		Log:             log,
+		Store:             st,
+		API:               api,
+		Confirm:           confirm,
+		BotID:             self.ID,
+		UserName:          self.UserName,
+		MaxCodesPerChat:   cfg.MaxCodesPerChat,
+		MaxCodesPerPerson: cfg.MaxCodesPerPerson,
+		Providers:         cfg.Providers,
+		Log:               log,
 	}), nil
 }
 

@@ -40,6 +40,8 @@ const (
 // Defaults.
 const (
 	DefaultFloodPerMinute = 30
+	// DefaultMaxCodesPerPerson is RASTREIO_MAX_CODES_PER_PERSON's default.
+	DefaultMaxCodesPerPerson = 200
 	// HandleTimeout bounds the database work of one update.
 	HandleTimeout = 10 * time.Second
 	maxBackoff    = 30 * time.Second
@@ -58,11 +60,14 @@ type Config struct {
 	BotID           int64
 	UserName        string // the bot's @username, without @
 	MaxCodesPerChat int
-	Providers       []string // tracking providers that receive codes (config names)
-	Log             *slog.Logger
-	PollTimeout     int // getUpdates hold, seconds; 0 means telegram.PollTimeout
-	FloodPerMinute  int // messages per chat per minute; 0 means DefaultFloodPerMinute
-	Now             func() time.Time
+	// MaxCodesPerPerson caps the codes one person (by Telegram user id)
+	// may have added across all chats; 0 means DefaultMaxCodesPerPerson.
+	MaxCodesPerPerson int
+	Providers         []string // tracking providers that receive codes (config names)
+	Log               *slog.Logger
+	PollTimeout       int // getUpdates hold, seconds; 0 means telegram.PollTimeout
+	FloodPerMinute    int // messages per chat per minute; 0 means DefaultFloodPerMinute
+	Now               func() time.Time
 	// MinBackoff is the first wait after a failed getUpdates (default 1 s).
 	MinBackoff time.Duration
 	// ReplyRetryDelay is the first wait before a reply that met a 5xx is
@@ -108,6 +113,9 @@ func New(cfg Config) *Bot {
 	}
 	if cfg.MaxCodesPerChat <= 0 {
 		cfg.MaxCodesPerChat = 100
+	}
+	if cfg.MaxCodesPerPerson <= 0 {
+		cfg.MaxCodesPerPerson = DefaultMaxCodesPerPerson
 	}
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = time.Second

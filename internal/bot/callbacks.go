@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -41,33 +40,37 @@ func (b *Bot) onCallback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 		toast = b.removeFromList(ctx, q, strings.TrimPrefix(data, cbDelete))
 	case strings.HasPrefix(data, cbUndo):
 		toast = b.undoRemove(ctx, q, strings.TrimPrefix(data, cbUndo))
-	case strings.HasPrefix(data, "erase:") && !eraseAllowed(data, q.From):
-		toast = "Só quem pediu pode confirmar."
-	case strings.HasPrefix(data, cbEraseYes):
-		n, err := b.st.DeleteChatData(ctx, chat.ID)
-		if err != nil {
-			b.log.Error("deleting a chat's data failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
-			toast = "Não consegui apagar agora. Tente de novo daqui a pouco."
-			return
-		}
-		b.log.Info("chat data deleted on request", slog.Int64("chat_id", chat.ID), slog.Int("codes", n))
-		b.edit(ctx, chat.ID, q.Message.MessageID, eraseDoneText(n, isGroup(chat)))
-		toast = "Dados apagados"
-	case strings.HasPrefix(data, cbEraseNo):
-		b.edit(ctx, chat.ID, q.Message.MessageID, eraseNo)
+	case strings.HasPrefix(data, "erase:"):
+		toast = b.onErase(ctx, q)
 	default:
 		toast = staleButton
 	}
 }
 
-// eraseAllowed reports whether from may press an erase button: the data
-// ends with the id of the person who asked, when known.
-func eraseAllowed(data string, from *tgbotapi.User) bool {
-	parts := strings.Split(data, ":")
-	if len(parts) < 3 {
-		return true
+// onErase handles the erase buttons; data that does not parse strictly,
+// or a press by someone not allowed, erases nothing.
+func (b *Bot) onErase(ctx context.Context, q *tgbotapi.CallbackQuery) string {
+	chat := q.Message.Chat
+	yes, who, asGroup, ok := parseErase(q.Data)
+	if !ok {
+		b.log.Warn("erase button with unexpected data ignored", slog.Int64("chat_id", chat.ID))
+		return staleButton
 	}
-	return from != nil && parts[2] == strconv.FormatInt(from.ID, 10)
+	if ok, why := b.mayPressErase(chat, q.From, who, asGroup); !ok {
+		return why
+	}
+	if !yes {
+		b.edit(ctx, chat.ID, q.Message.MessageID, eraseNo)
+		return ""
+	}
+	n, err := b.st.DeleteChatData(ctx, chat.ID)
+	if err != nil {
+		b.log.Error("deleting a chat's data failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
+		return "Não consegui apagar agora. Tente de novo daqui a pouco."
+	}
+	b.log.Info("chat data deleted on request", slog.Int64("chat_id", chat.ID), slog.Int("codes", n))
+	b.edit(ctx, chat.ID, q.Message.MessageID, eraseDoneText(n, isGroup(chat)))
+	return "Dados apagados"
 }
 
 func (b *Bot) answer(id, text string) {
@@ -118,6 +121,13 @@ func (b *Bot) removeFromList(ctx context.Context, q *tgbotapi.CallbackQuery, cod
 		return "Esse código já tinha saído da lista."
 	}
 	if err == nil {
+		who := &remover{b: b, chat: chat, user: q.From}
+		if ok, failed := who.may(p.AddedBy); !ok {
+			if failed {
+				return adminCheckFailedShort
+			}
+			return removeOnlyShort
+		}
 		_, err = b.st.RemovePackage(ctx, chat.ID, code)
 	}
 	if err != nil {
@@ -125,7 +135,7 @@ func (b *Bot) removeFromList(ctx context.Context, q *tgbotapi.CallbackQuery, cod
 		return "Não consegui remover agora. Tente de novo daqui a pouco."
 	}
 	b.dropButtons(q, code)
-	b.undo.put(chat.ID, code, p.Description, b.now().Add(UndoWindow))
+	b.undo.put(chat.ID, code, p.Description, p.AddedBy, b.now().Add(UndoWindow))
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 		tgbotapi.NewInlineKeyboardButtonData(undoButton, cbUndo+code)))
 	b.reply(ctx, chat.ID, removedUndoText(code, p.Description), kb)
@@ -139,12 +149,15 @@ const UndoWindow = time.Minute
 // its description, and takes the undo button off the message.
 func (b *Bot) undoRemove(ctx context.Context, q *tgbotapi.CallbackQuery, code string) string {
 	chat := q.Message.Chat
-	desc, ok := b.undo.take(chat.ID, code, b.now())
+	desc, by, ok := b.undo.take(chat.ID, code, b.now())
 	b.edit(ctx, chat.ID, q.Message.MessageID, removedText(code, desc))
 	if !ok {
 		return undoExpired
 	}
-	res, err := b.st.AddPackages(ctx, chatRef(chat), []store.PackageItem{{Code: code, Description: desc}}, b.cfg.MaxCodesPerChat)
+	// Back as it was: the person who had added it still may remove it.
+	res, err := b.st.AddPackagesAs(ctx, chatRef(chat), []store.PackageItem{{Code: code, Description: desc}}, store.AddOptions{
+		By: by, MaxPerChat: b.cfg.MaxCodesPerChat,
+	})
 	if err != nil {
 		b.log.Error("restoring a code failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
 		return saveFailed
@@ -171,10 +184,11 @@ type undoKey struct {
 
 type undoEntry struct {
 	desc  string
+	by    int64 // who had added the code (store.Package.AddedBy)
 	until time.Time
 }
 
-func (u *undoBook) put(chat int64, code, desc string, until time.Time) {
+func (u *undoBook) put(chat int64, code, desc string, by int64, until time.Time) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.m == nil {
@@ -185,16 +199,17 @@ func (u *undoBook) put(chat int64, code, desc string, until time.Time) {
 			delete(u.m, k)
 		}
 	}
-	u.m[undoKey{chat, code}] = undoEntry{desc, until}
+	u.m[undoKey{chat, code}] = undoEntry{desc: desc, by: by, until: until}
 }
 
-// take returns the description to restore, once, while still in time.
-func (u *undoBook) take(chat int64, code string, now time.Time) (string, bool) {
+// take returns the description to restore and who had added the code,
+// once, while still in time.
+func (u *undoBook) take(chat int64, code string, now time.Time) (string, int64, bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	e, ok := u.m[undoKey{chat, code}]
 	delete(u.m, undoKey{chat, code})
-	return e.desc, ok && now.Before(e.until)
+	return e.desc, e.by, ok && now.Before(e.until)
 }
 
 // dropButtons removes code's row of buttons from the list message.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -112,7 +111,7 @@ func (b *Bot) onMessage(ctx context.Context, m *tgbotapi.Message, edited bool) {
 		if b.flood.allowQuiet(chat.ID, b.now()) && !strings.HasPrefix(text, "/") {
 			f := trackcode.Find(text)
 			if len(f.Codes) > 0 {
-				b.addCodes(ctx, chat, f)
+				b.addCodes(ctx, chat, senderID(m), f)
 			}
 		}
 		return
@@ -146,16 +145,17 @@ func (b *Bot) onMessage(ctx context.Context, m *tgbotapi.Message, edited bool) {
 	if private {
 		none = noCodeText // in groups, chatter without a code gets no answer
 	}
-	b.addFromText(ctx, chat, text, none)
+	b.addFromText(ctx, chat, senderID(m), text, none)
 }
 
 // addFromText saves the codes found in text, answers the mistyped ones,
 // and answers none (when not empty) if text holds no code at all.
-func (b *Bot) addFromText(ctx context.Context, chat *tgbotapi.Chat, text, none string) {
+// by is the sender's user id (0: none to name), see store.AddOptions.
+func (b *Bot) addFromText(ctx context.Context, chat *tgbotapi.Chat, by int64, text, none string) {
 	f := trackcode.Find(text)
 	switch {
 	case len(f.Codes) > 0:
-		b.addCodes(ctx, chat, f)
+		b.addCodes(ctx, chat, by, f)
 	case len(f.Mistyped) > 0:
 		b.touch(ctx, chat)
 		b.reply(ctx, chat.ID, mistypedText(f.Mistyped), nil)
@@ -227,7 +227,7 @@ func (b *Bot) onCommand(ctx context.Context, m *tgbotapi.Message, text string) {
 	case "start":
 		// A deep link's code, mistyped ones answered as anywhere else.
 		if f := trackcode.Find(args); len(f.Codes)+len(f.Mistyped) > 0 {
-			b.addFromText(ctx, chat, args, "")
+			b.addFromText(ctx, chat, senderID(m), args, "")
 			return
 		}
 		b.touch(ctx, chat)
@@ -246,15 +246,16 @@ func (b *Bot) onCommand(ctx context.Context, m *tgbotapi.Message, text string) {
 		b.touch(ctx, chat)
 		b.sendGIFs(ctx, chat.ID)
 	case "add", "rastrear", "rastreio", "rastreamento", "adicionar":
-		b.addFromText(ctx, chat, args, addUsage)
+		b.addFromText(ctx, chat, senderID(m), args, addUsage)
 	case "pacotes", "list", "lista":
 		b.touch(ctx, chat)
 		b.sendList(ctx, chat)
 	case "del", "remover", "remove":
 		b.touch(ctx, chat)
-		b.removeCodes(ctx, chat, args)
+		b.removeCodes(ctx, m, args)
 	case "apagar_meus_dados":
-		b.askErase(ctx, chat, m.From)
+		b.touch(ctx, chat)
+		b.askErase(ctx, m)
 	default:
 		if private {
 			b.touch(ctx, chat)
@@ -270,19 +271,21 @@ func (b *Bot) touch(ctx context.Context, chat *tgbotapi.Chat) {
 	}
 }
 
-func (b *Bot) addCodes(ctx context.Context, chat *tgbotapi.Chat, f trackcode.Findings) {
+func (b *Bot) addCodes(ctx context.Context, chat *tgbotapi.Chat, by int64, f trackcode.Findings) {
 	its := make([]store.PackageItem, len(f.Codes))
 	for i, c := range f.Codes {
 		its[i] = store.PackageItem{Code: c.Code, Description: c.Description, KeepName: isForwarded(ctx)}
 	}
-	res, err := b.st.AddPackages(ctx, chatRef(chat), its, b.cfg.MaxCodesPerChat)
+	res, err := b.st.AddPackagesAs(ctx, chatRef(chat), its, store.AddOptions{
+		By: by, MaxPerChat: b.cfg.MaxCodesPerChat, MaxPerPerson: b.cfg.MaxCodesPerPerson,
+	})
 	if err != nil {
 		b.log.Error("saving codes failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
 		b.reply(ctx, chat.ID, saveFailed, nil)
 		return
 	}
 	b.log.Debug("codes saved", slog.Int64("chat_id", chat.ID), slog.Int("added", len(res.Added)), slog.Int("renamed", len(res.Renamed)), slog.Int("over_cap", len(res.OverCap)))
-	for _, text := range renderAdded(res, f, b.cfg.MaxCodesPerChat, isGroup(chat)) {
+	for _, text := range renderAdded(res, f, b.cfg.MaxCodesPerChat, b.cfg.MaxCodesPerPerson, isGroup(chat)) {
 		b.reply(ctx, chat.ID, text, nil)
 	}
 }
@@ -303,7 +306,11 @@ func (b *Bot) sendList(ctx context.Context, chat *tgbotapi.Chat) {
 	}
 }
 
-func (b *Bot) removeCodes(ctx context.Context, chat *tgbotapi.Chat, args string) {
+// removeCodes stops the chat tracking the codes in args; in a group, each
+// only for the person who added it or an administrator.
+func (b *Bot) removeCodes(ctx context.Context, m *tgbotapi.Message, args string) {
+	chat := m.Chat
+	who := &remover{b: b, chat: chat, user: m.From, asGroup: sentAsGroup(m)}
 	f := trackcode.Find(args)
 	codes := append([]string(nil), f.Mistyped...)
 	for _, c := range f.Codes {
@@ -321,6 +328,14 @@ func (b *Bot) removeCodes(ctx context.Context, chat *tgbotapi.Chat, args string)
 			continue
 		}
 		if err == nil {
+			if ok, failed := who.may(p.AddedBy); !ok {
+				if failed {
+					blocks = append(blocks, adminCheckFailed)
+				} else {
+					blocks = append(blocks, removeNotAllowedText(c))
+				}
+				continue
+			}
 			_, err = b.st.RemovePackage(ctx, chat.ID, c)
 		}
 		if err != nil {
@@ -335,25 +350,24 @@ func (b *Bot) removeCodes(ctx context.Context, chat *tgbotapi.Chat, args string)
 	}
 }
 
-// askErase asks for confirmation with buttons that, in a group, only the
-// person who asked can press (their id rides in the callback data).
-func (b *Bot) askErase(ctx context.Context, chat *tgbotapi.Chat, from *tgbotapi.User) {
+// askErase asks for confirmation with buttons only the person who asked
+// can press (their id rides in the callback data); in a group only an
+// administrator may ask, and only an administrator may confirm.
+func (b *Bot) askErase(ctx context.Context, m *tgbotapi.Message) {
+	chat := m.Chat
+	if ok, why := b.mayAskErase(m); !ok {
+		b.reply(ctx, chat.ID, why, nil)
+		return
+	}
 	ps, err := b.st.Packages(ctx, chat.ID)
 	if err != nil {
 		b.log.Error("listing packages failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
 	}
 	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData("🗑 Sim, apagar tudo", eraseData(cbEraseYes, from)),
-		tgbotapi.NewInlineKeyboardButtonData("Cancelar", eraseData(cbEraseNo, from)),
+		tgbotapi.NewInlineKeyboardButtonData("🗑 Sim, apagar tudo", eraseData(cbEraseYes, m)),
+		tgbotapi.NewInlineKeyboardButtonData("Cancelar", eraseData(cbEraseNo, m)),
 	))
 	b.reply(ctx, chat.ID, eraseAskText(len(ps), isGroup(chat)), kb)
-}
-
-func eraseData(prefix string, from *tgbotapi.User) string {
-	if from == nil || from.IsBot {
-		return prefix
-	}
-	return prefix + ":" + strconv.FormatInt(from.ID, 10)
 }
 
 func (b *Bot) migrate(ctx context.Context, from, to int64) {

@@ -197,6 +197,7 @@ func converse(t *testing.T, seed uint64, steps int) (retried502, queued502 int) 
 		c := &mChat{id: id, person: id}
 		if id < 0 {
 			c.person = 900 + int64(len(w.chats))*10
+			w.fake.SetMember(0, c.person, "administrator") // person+1 is a member
 		}
 		w.chats = append(w.chats, c)
 	}
@@ -334,6 +335,7 @@ func (w *world) migrate(step int) {
 		w.lastID = p()
 	}
 	w.chats = append(w.chats, &mChat{id: w.nextG, person: 800 - w.nextG})
+	w.fake.SetMember(0, 800-w.nextG, "administrator")
 	w.nextG--
 	w.settle(step)
 }

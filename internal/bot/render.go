@@ -173,7 +173,7 @@ func renderHistory(p store.Package, evs []store.Event, now time.Time) []string {
 
 // renderAdded answers a message with codes: every accepted code named,
 // renames, codes already there, the cap, mistyped codes.
-func renderAdded(res store.AddResult, f trackcode.Findings, max int, group bool) []string {
+func renderAdded(res store.AddResult, f trackcode.Findings, max, maxPerson int, group bool) []string {
 	var blocks []string
 	if len(res.Added) > 0 {
 		blocks = append(blocks, addedHead(len(res.Added)))
@@ -190,6 +190,12 @@ func renderAdded(res store.AddResult, f trackcode.Findings, max int, group bool)
 	if len(res.OverCap) > 0 {
 		blocks = append(blocks, "", capText(max, group)+overCapTail)
 		for _, c := range res.OverCap {
+			blocks = append(blocks, "• <code>"+esc(c)+"</code>")
+		}
+	}
+	if len(res.OverPersonCap) > 0 {
+		blocks = append(blocks, "", personCapText(maxPerson)+"\nFicaram de fora:")
+		for _, c := range res.OverPersonCap {
 			blocks = append(blocks, "• <code>"+esc(c)+"</code>")
 		}
 	}

@@ -92,7 +92,7 @@ func welcomeText(providers []string) string {
 		"<code>" + exampleCode + " tênis</code>\n" +
 		"Pode mandar vários de uma vez, um por linha.\n\n" +
 		"/pacotes mostra o que estou acompanhando, /gif mostra um tutorial e /ajuda tem todos os comandos.\n\n" +
-		"🔒 Guardo só os códigos, as descrições e o número desta conversa. Os códigos são consultados via " +
+		"🔒 Guardo só os códigos, as descrições, o número desta conversa e o de quem adicionou cada código. Os códigos são consultados via " +
 		providersText(providers) + ". Para apagar tudo, use /apagar_meus_dados (detalhes em /privacidade)."
 }
 
@@ -100,7 +100,7 @@ func groupWelcomeText(providers []string) string {
 	return "👋 Olá, pessoal! Para acompanhar um pacote aqui no grupo, mandem:\n" +
 		"<code>/add " + exampleCode + " descrição</code>\n" +
 		"Eu aviso aqui quando ele se mexer. /pacotes mostra a lista do grupo e /ajuda, os comandos.\n\n" +
-		"🔒 Guardo só os códigos, as descrições e o número deste grupo; os códigos são consultados via " +
+		"🔒 Guardo só os códigos, as descrições, o número deste grupo e o de quem adicionou cada código; os códigos são consultados via " +
 		providersText(providers) + ". /apagar_meus_dados apaga tudo do grupo (detalhes em /privacidade)."
 }
 
@@ -144,7 +144,9 @@ func privacyText(providers []string, group bool) string {
 		"Guardo só o necessário para avisar " + map[bool]string{false: "você", true: "o grupo"}[group] + ":\n" +
 		"• " + who + ";\n" +
 		"• " + codes + ";\n" +
-		"• o histórico de rastreio desses códigos.\n" +
+		"• o histórico de rastreio desses códigos;\n" +
+		"• de cada código, o número de usuário do Telegram de quem o adicionou (só o número, sem nome): " +
+		"em grupos, só essa pessoa ou um administrador pode removê-lo, e ele conta no limite de códigos por pessoa.\n" +
 		"Não guardo outras mensagens, nem nomes, telefones ou endereços.\n\n" +
 		"Os códigos (só os códigos, sem descrição nem dados de ninguém) são consultados via " + providersText(providers) + ".\n\n" +
 		"Um código sai da lista quando alguém o remove (/remover) ou algum tempo depois da entrega. " +
@@ -235,6 +237,10 @@ func unknownCommandText(cmd string) string {
 func capText(max int, group bool) string {
 	return fmt.Sprintf("🚫 %s já acompanha o máximo de %d códigos. Remova algum com /remover (ou 🗑 em /pacotes) para liberar espaço.",
 		map[bool]string{false: "Esta conversa", true: "Este grupo"}[group], max)
+}
+
+func personCapText(max int) string {
+	return fmt.Sprintf("🚫 Você já adicionou o máximo de %d códigos, somando todas as conversas e grupos. Remova algum com /remover (ou 🗑 em /pacotes) para liberar espaço.", max)
 }
 
 func eraseAskText(n int, group bool) string {

@@ -22,8 +22,11 @@ const (
 	DefaultTelegramEndpoint = "https://api.telegram.org/bot%s/%s"
 	DefaultDBName           = "rastreio.db"
 	DefaultMaxCodesPerChat  = 100
-	DefaultTelegramSendRate = 25.0
-	DefaultPassMaxDuration  = 2 * time.Minute
+	// DefaultMaxCodesPerPerson caps the codes one Telegram user may have
+	// added across all chats (groups cost nothing to create).
+	DefaultMaxCodesPerPerson = 200
+	DefaultTelegramSendRate  = 25.0
+	DefaultPassMaxDuration   = 2 * time.Minute
 )
 
 // Error is a missing or malformed setting. Var names the variable (or
@@ -68,7 +71,8 @@ type Telegram struct {
 type Bot struct {
 	Common
 	Telegram
-	MaxCodesPerChat int
+	MaxCodesPerChat   int
+	MaxCodesPerPerson int
 	// Providers names the configured tracking providers (for /privacidade);
 	// the bot never calls them.
 	Providers []string
@@ -269,6 +273,9 @@ func LoadBot(getenv Getenv) (Bot, error) {
 		return c, err
 	}
 	if c.MaxCodesPerChat, err = l.positiveInt("RASTREIO_MAX_CODES_PER_CHAT", DefaultMaxCodesPerChat); err != nil {
+		return c, err
+	}
+	if c.MaxCodesPerPerson, err = l.positiveInt("RASTREIO_MAX_CODES_PER_PERSON", DefaultMaxCodesPerPerson); err != nil {
 		return c, err
 	}
 	// Which providers receive codes, for /privacidade. Errors here are the

@@ -42,7 +42,7 @@ func TestLoadBotDefaults(t *testing.T) {
 	if c.Token.Reveal() != tok {
 		t.Errorf("token not trimmed: %q", c.Token.Reveal())
 	}
-	if c.Endpoint != DefaultTelegramEndpoint || c.DBPath != "rastreio.db" || c.MaxCodesPerChat != 100 || c.LogLevel != slog.LevelInfo {
+	if c.Endpoint != DefaultTelegramEndpoint || c.DBPath != "rastreio.db" || c.MaxCodesPerChat != 100 || c.MaxCodesPerPerson != 200 || c.LogLevel != slog.LevelInfo {
 		t.Errorf("defaults wrong: %+v", c)
 	}
 	if len(c.Providers) != 0 {
@@ -77,6 +77,8 @@ func TestBotErrors(t *testing.T) {
 		{"endpoint %d", env("TELEGRAM_BOT_TOKEN", tok, "TELEGRAM_API_ENDPOINT", "http://x/bot%s/%s/%d"), "TELEGRAM_API_ENDPOINT"},
 		{"cap zero", env("TELEGRAM_BOT_TOKEN", tok, "RASTREIO_MAX_CODES_PER_CHAT", "0"), "RASTREIO_MAX_CODES_PER_CHAT"},
 		{"cap text", env("TELEGRAM_BOT_TOKEN", tok, "RASTREIO_MAX_CODES_PER_CHAT", "muitos"), "RASTREIO_MAX_CODES_PER_CHAT"},
+		{"person cap zero", env("TELEGRAM_BOT_TOKEN", tok, "RASTREIO_MAX_CODES_PER_PERSON", "0"), "RASTREIO_MAX_CODES_PER_PERSON"},
+		{"person cap text", env("TELEGRAM_BOT_TOKEN", tok, "RASTREIO_MAX_CODES_PER_PERSON", "muitos"), "RASTREIO_MAX_CODES_PER_PERSON"},
 		{"log level", env("TELEGRAM_BOT_TOKEN", tok, "LOG_LEVEL", "loud"), "LOG_LEVEL"},
 	}
 	for _, tc := range cases {

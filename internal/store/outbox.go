@@ -174,8 +174,8 @@ func (s *Store) MigrateChat(ctx context.Context, from, to int64) error {
 			return err
 		}
 		for _, q := range []string{
-			`INSERT INTO tracked (chat_id, code, description, added_at, notified_event_id)
-			 SELECT ?, code, description, added_at, notified_event_id FROM tracked WHERE chat_id = ?
+			`INSERT INTO tracked (chat_id, code, description, added_at, notified_event_id, added_by)
+			 SELECT ?, code, description, added_at, notified_event_id, added_by FROM tracked WHERE chat_id = ?
 			 ON CONFLICT (chat_id, code) DO NOTHING`,
 			"UPDATE outbox SET chat_id = ? WHERE chat_id = ?",
 		} {

@@ -20,6 +20,9 @@ type Package struct {
 	LastEventAt time.Time
 	CheckedAt   time.Time // zero: never checked yet
 	CheckedBy   string    // provider that answered last
+	// AddedBy is the Telegram user id of the person who added the code
+	// to this chat; 0 when nobody can be named (see AddOptions.By).
+	AddedBy int64
 }
 
 // PackageItem is a code to track with the chat's description.
@@ -38,6 +41,21 @@ type AddResult struct {
 	Renamed []PackageItem // already tracked, description replaced
 	Kept    []PackageItem // already tracked, unchanged (with the stored description)
 	OverCap []string      // refused: the chat reached its cap
+	// OverPersonCap is refused because the person who sent them already
+	// added AddOptions.MaxPerPerson codes across all chats.
+	OverPersonCap []string
+}
+
+// AddOptions says who adds codes and the caps that apply.
+type AddOptions struct {
+	// By is the Telegram user id of the person who sent the codes, the
+	// only thing stored about them: it lets them remove the code in a
+	// group and counts their codes across chats. 0 when no person can be
+	// named (a message sent as the group or as a channel): nothing is
+	// stored and the per-person cap does not apply.
+	By           int64
+	MaxPerChat   int // codes one chat may track
+	MaxPerPerson int // codes By may have added across all chats; 0: no cap
 }
 
 // Accepted is every code the chat now tracks from the request, in order
@@ -54,6 +72,14 @@ func (r AddResult) Accepted() []PackageItem {
 // PackageItem.KeepName). The chat is created or
 // un-paused. A parcel that had expired starts over as new.
 func (s *Store) AddPackages(ctx context.Context, chat ChatRef, items []PackageItem, max int) (AddResult, error) {
+	return s.AddPackagesAs(ctx, chat, items, AddOptions{MaxPerChat: max})
+}
+
+// AddPackagesAs is AddPackages for the person o.By, with both caps: a new
+// code is refused when the chat holds o.MaxPerChat codes (OverCap) or
+// o.By already added o.MaxPerPerson codes across all chats
+// (OverPersonCap). Renaming a tracked code is never refused.
+func (s *Store) AddPackagesAs(ctx context.Context, chat ChatRef, items []PackageItem, o AddOptions) (AddResult, error) {
 	var st [len(pkAddSQL)]*sql.Stmt
 	for i, q := range pkAddSQL {
 		var err error
@@ -76,9 +102,16 @@ func (s *Store) AddPackages(ctx context.Context, chat ChatRef, items []PackageIt
 		if _, err := t[pkUpsertChat].ExecContext(ctx, chat.ID, kind, chat.Title, now, now); err != nil {
 			return err
 		}
-		var count int
+		var count, mine int
 		if err := t[pkCount].QueryRowContext(ctx, chat.ID).Scan(&count); err != nil {
 			return err
+		}
+		var by any // NULL: nobody to name
+		if o.By != 0 {
+			by = o.By
+			if err := t[pkCountBy].QueryRowContext(ctx, o.By).Scan(&mine); err != nil {
+				return err
+			}
 		}
 		for _, it := range items {
 			var old string
@@ -97,17 +130,22 @@ func (s *Store) AddPackages(ctx context.Context, chat ChatRef, items []PackageIt
 			case !errors.Is(err, sql.ErrNoRows):
 				return err
 			}
-			if count >= max {
+			if count >= o.MaxPerChat {
 				res.OverCap = append(res.OverCap, it.Code)
+				continue
+			}
+			if o.By != 0 && o.MaxPerPerson > 0 && mine >= o.MaxPerPerson {
+				res.OverPersonCap = append(res.OverPersonCap, it.Code)
 				continue
 			}
 			if _, err := t[pkInsertParcel].ExecContext(ctx, it.Code, now); err != nil {
 				return err
 			}
-			if _, err := t[pkInsertTracked].ExecContext(ctx, chat.ID, it.Code, it.Description, now); err != nil {
+			if _, err := t[pkInsertTracked].ExecContext(ctx, chat.ID, it.Code, it.Description, now, by); err != nil {
 				return err
 			}
 			count++
+			mine++
 			res.Added = append(res.Added, it)
 		}
 		return nil
@@ -123,6 +161,7 @@ func (s *Store) AddPackages(ctx context.Context, chat ChatRef, items []PackageIt
 const (
 	pkUpsertChat = iota
 	pkCount
+	pkCountBy
 	pkDescription
 	pkRename
 	pkInsertParcel
@@ -132,12 +171,13 @@ const (
 var pkAddSQL = [...]string{
 	pkUpsertChat:  chatsUpsertSQL,
 	pkCount:       "SELECT count(*) FROM tracked WHERE chat_id = ?",
+	pkCountBy:     "SELECT count(*) FROM tracked WHERE added_by = ?",
 	pkDescription: "SELECT description FROM tracked WHERE chat_id = ? AND code = ?",
 	pkRename:      "UPDATE tracked SET description = ? WHERE chat_id = ? AND code = ?",
 	pkInsertParcel: `INSERT INTO parcels (code, created_at) VALUES (?, ?)
 		ON CONFLICT (code) DO UPDATE SET state = '` + stateNew + `', next_pass = 0, next_due = 0, misses = 0
 		WHERE parcels.state = '` + stateExpired + `'`,
-	pkInsertTracked: "INSERT INTO tracked (chat_id, code, description, added_at) VALUES (?, ?, ?, ?)",
+	pkInsertTracked: "INSERT INTO tracked (chat_id, code, description, added_at, added_by) VALUES (?, ?, ?, ?, ?)",
 }
 
 // RemovePackage stops chat from tracking code; false if it did not.
@@ -161,14 +201,14 @@ func (s *Store) RemovePackage(ctx context.Context, chatID int64, code string) (b
 }
 
 const packagesSelectSQL = `SELECT t.code, t.description, t.added_at, p.state, p.last_kind, p.last_status,
-  p.last_event_at, p.checked_at, p.checked_by
+  p.last_event_at, p.checked_at, p.checked_by, coalesce(t.added_by, 0)
 FROM tracked t JOIN parcels p ON p.code = t.code`
 
 func packagesScan(sc interface{ Scan(...any) error }) (Package, error) {
 	var p Package
 	var added int64
 	var lastEvent, checked sql.NullInt64
-	if err := sc.Scan(&p.Code, &p.Description, &added, &p.State, &p.LastKind, &p.LastStatus, &lastEvent, &checked, &p.CheckedBy); err != nil {
+	if err := sc.Scan(&p.Code, &p.Description, &added, &p.State, &p.LastKind, &p.LastStatus, &lastEvent, &checked, &p.CheckedBy, &p.AddedBy); err != nil {
 		return p, err
 	}
 	p.AddedAt = time.Unix(added, 0)

@@ -222,3 +222,64 @@ func TestRemovePackageDropsItsQueuedNotifications(t *testing.T) {
 		t.Fatalf("outbox after remove = %v", left)
 	}
 }
+
+// Who added a code is stored as the sender's user id only; the per-person
+// cap counts that id's codes across chats, apart from each chat's cap, and
+// a group keeps the id through its move to a supergroup.
+func TestAddPackagesAsPersonCapAndAddedBy(t *testing.T) {
+	s := mustOpen(t, "")
+	ctx := t.Context()
+	const ana, bia = 501, 502
+	o := AddOptions{By: ana, MaxPerChat: 10, MaxPerPerson: 3}
+	if _, err := s.AddPackagesAs(ctx, ChatRef{ID: ana, Kind: "private"}, items("QQ850419295BR", "", "QH991577104BR", ""), o); err != nil {
+		t.Fatal(err)
+	}
+	group := ChatRef{ID: -9, Kind: "group", Title: "Casa"}
+	res, err := s.AddPackagesAs(ctx, group, items("LE449872154SE", "a", "DG049186226BR", "b", "QQ850419295BR", "c"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !eq(codesOf(res.Added), []string{"LE449872154SE=a"}) || !eq(res.OverPersonCap, []string{"DG049186226BR", "QQ850419295BR"}) || len(res.OverCap) != 0 {
+		t.Fatalf("third code of a capped person: %+v", res)
+	}
+	// Renaming is never refused; another person, and nobody (a message
+	// sent as the group), are not counted against ana.
+	res, err = s.AddPackagesAs(ctx, ChatRef{ID: ana, Kind: "private"}, items("QQ850419295BR", "novo"), o)
+	if err != nil || len(res.Renamed) != 1 {
+		t.Fatalf("rename by a capped person = %+v, %v", res, err)
+	}
+	res, err = s.AddPackagesAs(ctx, group, items("DG049186226BR", "b"), AddOptions{By: bia, MaxPerChat: 10, MaxPerPerson: 3})
+	if err != nil || len(res.Added) != 1 {
+		t.Fatalf("another person = %+v, %v", res, err)
+	}
+	res, err = s.AddPackagesAs(ctx, group, items("QQ850419295BR", "c"), AddOptions{MaxPerChat: 10, MaxPerPerson: 3})
+	if err != nil || len(res.Added) != 1 {
+		t.Fatalf("nobody to name = %+v, %v", res, err)
+	}
+	if err := s.MigrateChat(ctx, -9, -1000000000009); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"LE449872154SE": ana, "DG049186226BR": bia, "QQ850419295BR": 0}
+	ps, err := s.Packages(ctx, -1000000000009)
+	if err != nil || len(ps) != 3 {
+		t.Fatalf("packages = %v, %v", ps, err)
+	}
+	for _, p := range ps {
+		if p.AddedBy != want[p.Code] {
+			t.Errorf("%s added by %d, want %d", p.Code, p.AddedBy, want[p.Code])
+		}
+	}
+	// Only the id: the column is an integer, nothing else about the person.
+	var typ string
+	if err := s.db.QueryRow("SELECT typeof(added_by) FROM tracked WHERE code = 'LE449872154SE'").Scan(&typ); err != nil || typ != "integer" {
+		t.Fatalf("added_by stored as %q, %v", typ, err)
+	}
+	// Removing frees a place under the person's cap.
+	if _, err := s.RemovePackage(ctx, ana, "QH991577104BR"); err != nil {
+		t.Fatal(err)
+	}
+	res, err = s.AddPackagesAs(ctx, ChatRef{ID: ana, Kind: "private"}, items("DG049186226BR", ""), o)
+	if err != nil || len(res.Added) != 1 {
+		t.Fatalf("after a removal = %+v, %v", res, err)
+	}
+}

@@ -116,7 +116,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	// One writer at a time per process; readers share the pool.
-	db.SetMaxOpenConns(4)
+	db.SetMaxOpenConns(maxConns)
 	db.SetConnMaxIdleTime(time.Minute)
 	s := &Store{db: db, now: time.Now}
 	if err := s.initRetrying(ctx); err != nil {
@@ -315,4 +315,39 @@ func (s *Store) SetMeta(ctx context.Context, key, value string) error {
 func IsBusy(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+}
+
+// maxConns is the size of a Store's connection pool.
+const maxConns = 4
+
+// FillDisk makes this Store behave as on a full disk, for tests and
+// drills: every write that needs a new database page fails with
+// SQLITE_FULL (SQLite's max_page_count, set to the current size on each
+// of its connections, which are then kept open). Reads and writes that
+// fit in the pages already there still work, as on a real full disk
+// where SQLite reuses free pages.
+func (s *Store) FillDisk(ctx context.Context) error {
+	var pages int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		return fmt.Errorf("store: fill disk: %w", err)
+	}
+	s.db.SetMaxIdleConns(maxConns)
+	s.db.SetConnMaxIdleTime(0)
+	conns := make([]*sql.Conn, 0, maxConns)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range maxConns {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("store: fill disk: %w", err)
+		}
+		conns = append(conns, c)
+		if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages)); err != nil {
+			return fmt.Errorf("store: fill disk: %w", err)
+		}
+	}
+	return nil
 }

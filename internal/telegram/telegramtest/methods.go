@@ -56,6 +56,8 @@ func (s *Server) handle(ctx context.Context, c *Call) (any, *apiError) {
 		return s.editMessage(c)
 	case "deleteMessage":
 		return s.deleteMessage(c)
+	case "getChatMember":
+		return s.getChatMember(c)
 	}
 	return nil, &apiError{Code: 404, Description: "Not Found"}
 }
@@ -422,4 +424,22 @@ func (s *Server) deleteMessage(c *Call) (any, *apiError) {
 	}
 	delete(s.msgs, key)
 	return true, nil
+}
+
+func (s *Server) getChatMember(c *Call) (any, *apiError) {
+	chatID, err1 := strconv.ParseInt(c.Params.Get("chat_id"), 10, 64)
+	userID, err2 := strconv.ParseInt(c.Params.Get("user_id"), 10, 64)
+	if err1 != nil || err2 != nil || userID <= 0 {
+		return nil, badRequest("invalid user_id specified")
+	}
+	s.mu.Lock()
+	status, ok := s.members[[2]int64{chatID, userID}]
+	if !ok {
+		status, ok = s.members[[2]int64{0, userID}]
+	}
+	s.mu.Unlock()
+	if !ok {
+		status = "member"
+	}
+	return tgbotapi.ChatMember{User: User(userID), Status: status}, nil
 }

@@ -174,6 +174,7 @@ type Server struct {
 	failNext     map[int64][]Fault
 	blocked      map[int64]Fault
 	migrated     map[int64]int64
+	members      map[[2]int64]string // chat, user → getChatMember status
 	failAll      *Fault
 	rules        []Rule
 	latency      time.Duration
@@ -207,6 +208,7 @@ func NewUnstarted(token string) *Server {
 		failNext:   map[int64][]Fault{},
 		blocked:    map[int64]Fault{},
 		migrated:   map[int64]int64{},
+		members:    map[[2]int64]string{},
 		now:        time.Now,
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
@@ -331,6 +333,16 @@ func (s *Server) Migrate(from, to int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.migrated[from] = to
+}
+
+// SetMember sets what getChatMember answers for userID in chatID:
+// "creator", "administrator", "member", "restricted", "left" or "kicked".
+// chatID 0 sets userID's status in every chat not set otherwise. Anyone
+// not set is a "member".
+func (s *Server) SetMember(chatID, userID int64, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.members[[2]int64{chatID, userID}] = status
 }
 
 // FailAll makes every call answer f; nil heals the server.

@@ -1,0 +1,264 @@
+package bot_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/rastreio/rastreio/internal/bot"
+	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
+)
+
+// Telegram's placeholder senders: an anonymous administrator's messages
+// come from GroupAnonymousBot with sender_chat = the group; a channel's
+// from Channel_Bot with sender_chat = the channel.
+const (
+	groupAnonymousBot = 1087968824
+	channelBot        = 136817688
+)
+
+// buttons returns the callback data of call's inline keyboard, in order.
+func buttons(t *testing.T, c telegramtest.Call) []string {
+	t.Helper()
+	var kb tgbotapi.InlineKeyboardMarkup
+	if err := json.Unmarshal([]byte(c.Params.Get("reply_markup")), &kb); err != nil {
+		t.Fatalf("message %q has no keyboard: %v", c.Text, err)
+	}
+	var out []string
+	for _, row := range kb.InlineKeyboard {
+		for _, b := range row {
+			if b.CallbackData != nil {
+				out = append(out, *b.CallbackData)
+			}
+		}
+	}
+	return out
+}
+
+// sayAs sends text in chat as sender (a chat: the group itself or a
+// channel), from Telegram's placeholder bot fromID, and returns the
+// messages it caused.
+func (h *harness) sayAs(chat int64, sender *tgbotapi.Chat, fromID int64, text string) []telegramtest.Call {
+	h.t.Helper()
+	before := len(h.fake.Messages(chat))
+	m := h.fake.NewMessage(chat, fromID, text)
+	m.From.IsBot = true
+	m.SenderChat = sender
+	h.waitHandled(h.fake.PushUpdate(tgbotapi.Update{Message: m}))
+	return h.fake.Messages(chat)[before:]
+}
+
+// sayFrom sends text in chat from person fromID and returns the messages
+// it caused.
+func (h *harness) sayFrom(chat, fromID int64, text string) []telegramtest.Call {
+	h.t.Helper()
+	before := len(h.fake.Messages(chat))
+	h.waitHandled(h.fake.PushMessage(chat, fromID, text))
+	return h.fake.Messages(chat)[before:]
+}
+
+func (h *harness) press(chat, fromID int64, msgID int, data string) string {
+	h.t.Helper()
+	before := len(h.fake.Calls("answerCallbackQuery"))
+	id := h.fake.PushCallback(chat, fromID, msgID, data)
+	waitAnswered(h.t.(*testing.T), h, id)
+	deadline := time.Now().Add(telegramtest.WaitTimeout)
+	for h.b.Pending() > 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // its edits and replies go out first
+	}
+	for _, c := range h.fake.Calls("answerCallbackQuery")[before:] {
+		if c.Params.Get("callback_query_id") == id {
+			return c.Params.Get("text")
+		}
+	}
+	return ""
+}
+
+func (h *harness) codes(chat int64) int {
+	h.t.Helper()
+	ps, err := h.st.Packages(h.t.(*testing.T).Context(), chat)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return len(ps)
+}
+
+func TestGroupEraseOnlyByAdministrators(t *testing.T) {
+	h := newHarness(t, func(c *bot.Config) { c.FloodPerMinute = 1000 })
+	const group = -700
+	const member, member2, admin, admin2, creator = 11, 22, 33, 44, 55
+	h.fake.SetMember(group, admin, "administrator")
+	h.fake.SetMember(group, admin2, "administrator")
+	h.fake.SetMember(group, creator, "creator")
+	h.sayFrom(group, member, "/add "+code1)
+
+	// A member may not even ask.
+	got := h.sayFrom(group, member, "/apagar_meus_dados")
+	if len(got) != 1 || got[0].Params.Get("reply_markup") != "" {
+		t.Fatalf("a member's erase request got %d replies, buttons %q", len(got), got[0].Params.Get("reply_markup"))
+	}
+	mustContain(t, got[0].Text, "administra")
+
+	// Crafted button data on any of the bot's messages erases nothing,
+	// whoever presses it.
+	for _, data := range []string{"erase:yes", "erase:yes:", "erase:yes:11:x", "erase:yes:011", "erase:yes:+11", "erase:yes:-11", "erase:yes:0", "erase:sim:33", "erase:yes:G"} {
+		for _, who := range []int64{member, admin} {
+			h.press(group, who, got[0].MessageID, data)
+		}
+	}
+	if h.codes(group) != 1 {
+		t.Fatal("crafted callback data erased the group")
+	}
+
+	// An administrator asks; a member, and another administrator, cannot
+	// confirm for them; the one who asked can.
+	got = h.sayFrom(group, admin, "/apagar_meus_dados")
+	yes := buttons(t, got[0])[0]
+	if toast := h.press(group, member, got[0].MessageID, yes); h.codes(group) != 1 || toast == "" {
+		t.Fatalf("a member confirmed an administrator's erase (toast %q)", toast)
+	}
+	h.press(group, admin2, got[0].MessageID, yes)
+	if h.codes(group) != 1 {
+		t.Fatal("another administrator confirmed someone else's erase")
+	}
+	// Demoted meanwhile: no longer allowed.
+	h.fake.SetMember(group, admin, "member")
+	h.press(group, admin, got[0].MessageID, yes)
+	if h.codes(group) != 1 {
+		t.Fatal("a demoted administrator confirmed")
+	}
+	h.fake.SetMember(group, admin, "administrator")
+	h.press(group, admin, got[0].MessageID, yes)
+	if h.codes(group) != 0 {
+		t.Fatal("the administrator who asked could not erase")
+	}
+
+	// An anonymous administrator (sent as the group): any administrator
+	// may confirm, a member may not.
+	h.sayFrom(group, member, "/add "+code2)
+	got = h.sayAs(group, telegramtest.Chat(group), groupAnonymousBot, "/apagar_meus_dados")
+	if len(got) != 1 {
+		t.Fatalf("anonymous administrator's request: %v", got)
+	}
+	yes = buttons(t, got[0])[0]
+	h.press(group, member, got[0].MessageID, yes)
+	if h.codes(group) != 1 {
+		t.Fatal("a member confirmed an anonymous administrator's erase")
+	}
+	h.press(group, creator, got[0].MessageID, yes)
+	if h.codes(group) != 0 {
+		t.Fatal("the group's creator could not confirm an anonymous request")
+	}
+
+	// Someone posting as a channel is not the group's administrator.
+	h.sayFrom(group, member, "/add "+code2)
+	channel := &tgbotapi.Chat{ID: -1000000000999, Type: "channel", Title: "Canal"}
+	got = h.sayAs(group, channel, channelBot, "/apagar_meus_dados")
+	if len(got) != 1 || got[0].Params.Get("reply_markup") != "" {
+		t.Fatalf("a channel's erase request got %v", got)
+	}
+
+	// When Telegram cannot say, the answer is no.
+	h.fake.FailNext(group, telegramtest.ServerError(500))
+	got = h.sayFrom(group, admin, "/apagar_meus_dados")
+	if len(got) != 1 || got[0].Params.Get("reply_markup") != "" || h.codes(group) != 1 {
+		t.Fatalf("failed getChatMember: %v", got)
+	}
+	mustContain(t, got[0].Text, "Não consegui confirmar")
+}
+
+func TestPrivateEraseButtonsStrict(t *testing.T) {
+	h := newHarness(t)
+	h.say(1, code1)
+	ask := h.say(1, "/apagar_meus_dados")
+	bs := buttons(t, ask)
+	if len(bs) != 2 || bs[0] != "erase:yes:1" || bs[1] != "erase:no:1" {
+		t.Fatalf("buttons = %v", bs)
+	}
+	for _, data := range []string{"erase:yes", "erase:yes:2", "erase:yes:g", "erase:yes:1:1"} {
+		h.press(1, 0, ask.MessageID, data)
+	}
+	if h.codes(1) != 1 {
+		t.Fatal("malformed erase data erased a private chat")
+	}
+	h.press(1, 0, ask.MessageID, bs[0])
+	if h.codes(1) != 0 {
+		t.Fatal("the person could not erase their own chat")
+	}
+}
+
+func TestGroupRemoveByWhoAddedOrAdministrator(t *testing.T) {
+	h := newHarness(t)
+	const group = -710
+	const ana, bia, admin = 11, 22, 33
+	h.fake.SetMember(group, admin, "administrator")
+	h.sayFrom(group, ana, "/add "+code1+" da Ana")
+	h.sayFrom(group, ana, "/add "+code2+" da Ana")
+	h.sayFrom(group, bia, "/add "+code3+" da Bia")
+
+	got := h.sayFrom(group, bia, "/remover "+code1+" "+code3)
+	if len(got) != 1 {
+		t.Fatalf("replies = %v", got)
+	}
+	mustContain(t, got[0].Text, "adicionado por outra pessoa", "parei de acompanhar "+code3)
+	if h.codes(group) != 2 {
+		t.Fatal("someone else removed Ana's code")
+	}
+
+	// The 🗑 button: Bia is refused, Ana may.
+	list := h.sayFrom(group, bia, "/pacotes")[0]
+	if toast := h.press(group, bia, list.MessageID, "d:"+code1); !strings.Contains(toast, "adicionou") || h.codes(group) != 2 {
+		t.Fatalf("Bia pressed 🗑 on Ana's code: toast %q, %d codes", toast, h.codes(group))
+	}
+	h.press(group, ana, list.MessageID, "d:"+code1)
+	if h.codes(group) != 1 {
+		t.Fatal("Ana could not remove her own code")
+	}
+	// An administrator may remove anyone's; a failed check refuses.
+	h.fake.FailNext(group, telegramtest.ServerError(500))
+	got = h.sayFrom(group, admin, "/remover "+code2)
+	mustContain(t, got[0].Text, "Não consegui confirmar")
+	got = h.sayFrom(group, admin, "/remover "+code2)
+	mustContain(t, got[0].Text, "parei de acompanhar")
+	if h.codes(group) != 0 {
+		t.Fatal("the administrator could not remove a code")
+	}
+	// A code added by an anonymous administrator (no person named): only
+	// administrators remove it; sent as the group counts as one.
+	h.sayAs(group, telegramtest.Chat(group), groupAnonymousBot, "/add "+code1)
+	h.sayFrom(group, ana, "/remover "+code1)
+	if h.codes(group) != 1 {
+		t.Fatal("a member removed a code nobody can be named for")
+	}
+	h.sayAs(group, telegramtest.Chat(group), groupAnonymousBot, "/remover "+code1)
+	if h.codes(group) != 0 {
+		t.Fatal("an anonymous administrator could not remove")
+	}
+}
+
+func TestPersonCapAcrossChats(t *testing.T) {
+	h := newHarness(t, func(c *bot.Config) { c.MaxCodesPerPerson = 2 })
+	const ana, bia, group = 11, 22, -720
+	h.say(ana, code1+"\n"+code2)
+	got := h.sayFrom(group, ana, "/add "+code3+" presente")
+	if len(got) != 1 {
+		t.Fatalf("replies = %v", got)
+	}
+	mustContain(t, got[0].Text, "máximo de 2 códigos", "todas as conversas", code3)
+	mustNotContain(t, got[0].Text, "Vou acompanhar")
+	if h.codes(group) != 0 {
+		t.Fatal("a code past the person's cap was saved")
+	}
+	// The group's own cap is not the person's: Bia adds it.
+	got = h.sayFrom(group, bia, "/add "+code3+" presente")
+	mustContain(t, got[0].Text, "Vou acompanhar", code3)
+	ps, err := h.st.Packages(t.Context(), group)
+	if err != nil || len(ps) != 1 || ps[0].AddedBy != bia {
+		t.Fatalf("packages %+v (%v), want %s added by %d", ps, err, code3, bia)
+	}
+	priv := h.say(ana, "/privacidade")
+	mustContain(t, priv.Text, "número de usuário do Telegram de quem o adicionou")
+}
