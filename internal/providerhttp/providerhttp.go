@@ -100,14 +100,34 @@ type Client struct {
 
 // New builds the HTTP client of provider name, paced at r requests/s
 // with burst b (see NewLimiter). A nil hc gets an http.Client with the
-// request timeout.
+// request timeout. Redirects are never followed, whatever hc says (see
+// ErrRedirect).
 func New(name string, hc *http.Client, r float64, b int, t Tuning) *Client {
 	t = t.withDefaults()
-	if hc == nil {
-		hc = &http.Client{Timeout: t.RequestTimeout}
+	c := http.Client{Timeout: t.RequestTimeout}
+	if hc != nil {
+		c = *hc
 	}
-	return &Client{name: name, t: t, hc: hc, limiter: NewLimiter(r, b)}
+	c.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+		return &redirectError{provider: name, host: req.URL.Host}
+	}
+	return &Client{name: name, t: t, hc: &c, limiter: NewLimiter(r, b)}
 }
+
+// ErrRedirect is a provider answering with a redirect. The APIs never
+// need one, and following it would carry the key (custom headers such as
+// X-RapidAPI-Key or 17token survive a cross-host redirect; Basic and
+// Bearer survive an https→http one on the same host) to wherever it
+// points: the request fails instead, once, without retries.
+var ErrRedirect = errors.New("redirect refused")
+
+type redirectError struct{ provider, host string }
+
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("%s answered with a redirect to %s; refused (its API never redirects: check its _API_URL setting)", e.provider, e.host)
+}
+
+func (e *redirectError) Unwrap() []error { return []error{ErrRedirect, tracking.ErrUnavailable} }
 
 // Tuning is the tuning in force (defaults applied).
 func (c *Client) Tuning() Tuning { return c.t }
@@ -195,6 +215,9 @@ func (c *Client) Send(ctx context.Context, build func(context.Context) (*http.Re
 			err = fmt.Errorf("status %d", res.Status)
 		}
 		c.fail(err)
+		if errors.Is(err, ErrRedirect) {
+			return Reply{}, err // asking again gets the same answer
+		}
 		tries++
 		if tries >= c.t.Attempts {
 			return Reply{}, fmt.Errorf("%s: %d tries: %w: %w", c.name, tries, tracking.ErrUnavailable, err)
