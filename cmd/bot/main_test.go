@@ -114,6 +114,7 @@ func TestExitCodes(t *testing.T) {
 		{"blank token", map[string]string{"TELEGRAM_BOT_TOKEN": "  \n"}, 78, "TELEGRAM_BOT_TOKEN", time.Second},
 		{"malformed endpoint", map[string]string{"TELEGRAM_BOT_TOKEN": fake.Token, "TELEGRAM_API_ENDPOINT": "not a url %s"}, 78, "TELEGRAM_API_ENDPOINT", time.Second},
 		{"endpoint without verbs", map[string]string{"TELEGRAM_BOT_TOKEN": fake.Token, "TELEGRAM_API_ENDPOINT": fake.URL()}, 78, "TELEGRAM_API_ENDPOINT", time.Second},
+		{"plain http endpoint", map[string]string{"TELEGRAM_BOT_TOKEN": fake.Token, "TELEGRAM_API_ENDPOINT": "http://api.telegram.org/bot%s/%s"}, 78, "TELEGRAM_API_ENDPOINT", time.Second},
 		{"bad max codes", map[string]string{"TELEGRAM_BOT_TOKEN": fake.Token, "RASTREIO_MAX_CODES_PER_CHAT": "lots"}, 78, "RASTREIO_MAX_CODES_PER_CHAT", time.Second},
 		{"rejected token", map[string]string{"TELEGRAM_BOT_TOKEN": wrong, "TELEGRAM_API_ENDPOINT": fake.Endpoint()}, 78, "TELEGRAM_BOT_TOKEN", 5 * time.Second},
 		{"unreachable", map[string]string{"TELEGRAM_BOT_TOKEN": wrong, "TELEGRAM_API_ENDPOINT": dead}, 69, "TELEGRAM_API_ENDPOINT", 5 * time.Second},

@@ -143,6 +143,22 @@ func TestExitNoProvider(t *testing.T) {
 	}
 }
 
+// A provider URL on plain http (not loopback) would carry its key in
+// clear: exit 78, one line naming the setting, before any request.
+func TestExitPlainHTTPProviderURL(t *testing.T) {
+	for _, name := range []string{"CORREIOS_API_URL", "SITERASTREIO_API_URL", "PACOTEVICIO_API_URL", "TRACK17_API_URL"} {
+		f := newFixture(t)
+		env := f.env(name, "http://api.example.com", "SITERASTREIO_API_KEY", "k1", "PACOTEVICIO_API_KEY", "k2", "TRACK17_API_KEY", "k3")
+		var out bytes.Buffer
+		if code := run(t.Context(), nil, getenv(env), &out); code != 78 {
+			t.Fatalf("%s: exit %d, want 78; output %q", name, code, out.String())
+		}
+		if l := lastLine(out.String()); !strings.Contains(l, name) || !strings.Contains(l, "https://") || strings.Count(out.String(), "\n") != 1 {
+			t.Fatalf("%s: output %q, want one line naming it", name, out.String())
+		}
+	}
+}
+
 func TestExitCredentialsRejected(t *testing.T) {
 	f := newFixture(t)
 	f.track(t, map[int64]string{1: "QQ850419295BR"})

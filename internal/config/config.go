@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -203,12 +204,27 @@ func checkEndpoint(f string) error {
 	return checkURL(fmt.Sprintf(f, "TOKEN", "getMe"))
 }
 
+// checkURL accepts an https URL, or an http one whose host is a loopback
+// address (a local fake or proxy): plain http elsewhere would carry the
+// token or key in clear.
 func checkURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("%q is not an http(s) URL", s)
 	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("http://%s would send the token or key in clear: use https:// (plain http:// is accepted only for a loopback host such as 127.0.0.1)", u.Host)
+	}
 	return nil
+}
+
+// isLoopback reports whether host is localhost or a loopback IP address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (l loader) baseURL(name, def string) (string, error) {

@@ -230,3 +230,38 @@ func TestTrackerNothingSetNamesProviders(t *testing.T) {
 	_, err = LoadTracker(env("SITERASTREIO_API_KEY", "k"))
 	wantVar(t, err, "TELEGRAM_BOT_TOKEN")
 }
+
+// Plain http carries the token or key in clear: refused for every URL
+// setting unless the host is a loopback address.
+func TestPlainHTTPOnlyOnLoopback(t *testing.T) {
+	const tok = "123:abcdefgh"
+	keys := []string{"TELEGRAM_BOT_TOKEN", tok, "CORREIOS_USER", "u", "CORREIOS_ACCESS_CODE", "c",
+		"SITERASTREIO_API_KEY", "k", "PACOTEVICIO_API_KEY", "k", "TRACK17_API_KEY", "k"}
+	load := func(name, v string) error {
+		e := env(append(append([]string(nil), keys...), name, v)...)
+		if name == "TELEGRAM_API_ENDPOINT" {
+			_, err := LoadBot(e)
+			return err
+		}
+		_, err := LoadTracker(e)
+		return err
+	}
+	for _, name := range []string{"TELEGRAM_API_ENDPOINT", "CORREIOS_API_URL", "SITERASTREIO_API_URL", "PACOTEVICIO_API_URL", "TRACK17_API_URL"} {
+		suffix := ""
+		if name == "TELEGRAM_API_ENDPOINT" {
+			suffix = "/bot%s/%s"
+		}
+		for _, bad := range []string{"http://api.example.com", "http://10.0.0.1:8080", "http://localhost.example.com", "HTTP://api.example.com", "http://[2001:db8::1]:80"} {
+			err := load(name, bad+suffix)
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Var != name || !strings.Contains(err.Error(), "https://") {
+				t.Errorf("%s=%s: err %v, want a config error naming it", name, bad, err)
+			}
+		}
+		for _, ok := range []string{"https://api.example.com", "http://127.0.0.1:9", "http://127.8.9.10", "http://localhost:8081", "http://LOCALHOST", "http://[::1]:9"} {
+			if err := load(name, ok+suffix); err != nil {
+				t.Errorf("%s=%s refused: %v", name, ok, err)
+			}
+		}
+	}
+}
