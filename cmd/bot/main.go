@@ -136,7 +136,7 @@ func startError(ctx context.Context, err error, token string) error {
 // loop and replies, bound to ctx, and one for the final getUpdates that
 // confirms the offset after SIGTERM, which is not.
 func newBot(ctx context.Context, cfg config.Bot, token string, self tgbotapi.User, st *store.Store, log *slog.Logger) (*bot.Bot, error) {
-	api, err := telegram.New(ctx, token, cfg.Endpoint, telegram.Options{SkipGetMe: true, HTTPClient: bot.NewHTTPClient()})
+	api, err := telegram.New(ctx, token, cfg.Endpoint, telegram.Options{SkipGetMe: true, HTTPClient: bot.NewHTTPClient(), Logger: log})
 	if err != nil {
 		return nil, errors.New(telegram.Redact(err.Error(), token))
 	}

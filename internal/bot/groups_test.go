@@ -262,3 +262,21 @@ func TestPersonCapAcrossChats(t *testing.T) {
 	priv := h.say(ana, "/privacidade")
 	mustContain(t, priv.Text, "número de usuário do Telegram de quem o adicionou")
 }
+
+// One update the library cannot decode between two good ones: both good
+// ones are handled, and the bad one's offset is confirmed (the loop does
+// not ask for it again).
+func TestUndecodableUpdateSkipped(t *testing.T) {
+	h := newHarness(t)
+	h.fake.PushMessage(5, 0, code1)
+	bad := h.fake.PushRaw(`{"message":{"message_id":7,"date":"amanhã","chat":{"id":5,"type":"private"},"text":"` + code3 + `"}}`)
+	h.waitHandled(h.fake.PushMessage(5, 0, code2))
+	if h.codes(5) != 2 {
+		t.Fatalf("chat tracks %d codes, want the 2 around the bad update", h.codes(5))
+	}
+	h.fake.WaitOffset(t, bad+2)
+	h.stop()
+	if off := h.fake.ConfirmedOffset(); off <= bad {
+		t.Fatalf("confirmed offset %d, want past the bad update %d", off, bad)
+	}
+}

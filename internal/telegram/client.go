@@ -6,9 +6,11 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -101,6 +103,7 @@ func (b *cancelBody) Close() error {
 type Client struct {
 	api   *tgbotapi.BotAPI
 	token string
+	log   *slog.Logger
 }
 
 // Options tune New.
@@ -111,6 +114,9 @@ type Options struct {
 	// SkipGetMe builds the client without calling getMe (the tracker only
 	// sends, and needs no round trip at start).
 	SkipGetMe bool
+	// Logger receives the warning about an update that cannot be decoded
+	// (see GetUpdates). Nil discards it.
+	Logger *slog.Logger
 }
 
 // New builds a client for token at endpoint (a fmt format: token, then
@@ -122,7 +128,10 @@ func New(root context.Context, token, endpoint string, opts Options) (*Client, e
 		hc = &http.Client{Timeout: (PollTimeout + 15) * time.Second}
 	}
 	tr := newTransport(root, hc)
-	c := &Client{token: token}
+	c := &Client{token: token, log: opts.Logger}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
 	if opts.SkipGetMe {
 		api := &tgbotapi.BotAPI{Token: token, Client: tr, Buffer: 100}
 		api.SetAPIEndpoint(endpoint)
@@ -169,13 +178,41 @@ func (c *Client) Call(method string, params tgbotapi.Params) (*tgbotapi.APIRespo
 	return r, nil
 }
 
-// GetUpdates long-polls for updates after offset.
+// GetUpdates long-polls for updates after offset. Updates are decoded one
+// by one: one this library cannot decode (a field whose type a newer Bot
+// API changed) is logged with its id and the error, never its content,
+// and comes back as an update carrying only its UpdateID, so the caller
+// skips it and confirms its offset while the updates around it are
+// handled. (Decoding the whole array at once would fail the batch, and
+// asking again for the same offset would fail it forever.)
 func (c *Client) GetUpdates(offset, timeout int, allowed []string) ([]tgbotapi.Update, error) {
-	u, err := c.api.GetUpdates(tgbotapi.UpdateConfig{Offset: offset, Limit: 100, Timeout: timeout, AllowedUpdates: allowed})
+	resp, err := c.api.Request(tgbotapi.UpdateConfig{Offset: offset, Limit: 100, Timeout: timeout, AllowedUpdates: allowed})
 	if err != nil {
 		return nil, c.wrap("getUpdates", err)
 	}
-	return u, nil
+	var raws []json.RawMessage
+	if err := json.Unmarshal(resp.Result, &raws); err != nil {
+		return nil, c.wrap("getUpdates", fmt.Errorf("decoding the update list: %w", err))
+	}
+	out := make([]tgbotapi.Update, 0, len(raws))
+	for _, raw := range raws {
+		var u tgbotapi.Update
+		err := json.Unmarshal(raw, &u)
+		if err == nil {
+			out = append(out, u)
+			continue
+		}
+		var id struct {
+			UpdateID int `json:"update_id"`
+		}
+		if json.Unmarshal(raw, &id) != nil || id.UpdateID <= 0 {
+			c.log.Warn("skipped an update that cannot be decoded and has no readable update_id", slog.String("error", Redact(err.Error(), c.token)))
+			continue
+		}
+		c.log.Warn("skipped an update that cannot be decoded", slog.Int("update_id", id.UpdateID), slog.String("error", Redact(err.Error(), c.token)))
+		out = append(out, tgbotapi.Update{UpdateID: id.UpdateID})
+	}
+	return out, nil
 }
 
 // SendHTML sends an HTML message to chatID without link previews.

@@ -1,8 +1,11 @@
 package telegram_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -183,5 +186,43 @@ func TestRedact(t *testing.T) {
 	got := telegram.Redact(`Post "https://x/bot1:abcdefghij/sendMessage": EOF; abcdefghij`, "1:abcdefghij")
 	if strings.Contains(got, "abcdefghij") {
 		t.Fatalf("Redact left the secret: %s", got)
+	}
+}
+
+// An update this library cannot decode (a field whose type a newer Bot
+// API changed) does not fail the batch: it comes back as its bare id,
+// logged with the error and never its content, between the updates
+// around it.
+func TestGetUpdatesSkipsAnUndecodableUpdate(t *testing.T) {
+	srv := telegramtest.New(t)
+	var logs bytes.Buffer
+	c, err := telegram.New(t.Context(), srv.Token, srv.Endpoint(), telegram.Options{
+		SkipGetMe: true, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := srv.PushMessage(5, 0, "antes")
+	bad := srv.PushRaw(`{"message":{"message_id":7,"date":"amanhã","chat":{"id":5,"type":"private"},"text":"segredo QQ850419295BR"}}`)
+	b := srv.PushMessage(5, 0, "depois")
+	ups, err := c.GetUpdates(0, 0, nil)
+	if err != nil {
+		t.Fatalf("one bad update failed the batch: %v", err)
+	}
+	if len(ups) != 3 || ups[0].UpdateID != a || ups[1].UpdateID != bad || ups[2].UpdateID != b {
+		t.Fatalf("updates = %+v", ups)
+	}
+	if ups[0].Message == nil || ups[0].Message.Text != "antes" || ups[2].Message == nil || ups[2].Message.Text != "depois" {
+		t.Fatal("the neighbours were not decoded")
+	}
+	if ups[1].Message != nil {
+		t.Fatal("the bad update came back with content")
+	}
+	out := logs.String()
+	if !strings.Contains(out, "update_id="+strconv.Itoa(bad)) || !strings.Contains(out, "cannot unmarshal") {
+		t.Fatalf("log %q lacks the id and the error", out)
+	}
+	if strings.Contains(out, "segredo") || strings.Contains(out, "QQ850419295BR") || strings.Contains(out, "amanhã") {
+		t.Fatalf("log carries the update's content: %q", out)
 	}
 }
