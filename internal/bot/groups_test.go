@@ -2,14 +2,17 @@ package bot_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/rastreio/rastreio/internal/bot"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
+	"github.com/rastreio/rastreio/internal/trackcode"
 )
 
 // Telegram's placeholder senders: an anonymous administrator's messages
@@ -278,5 +281,53 @@ func TestUndecodableUpdateSkipped(t *testing.T) {
 	h.stop()
 	if off := h.fake.ConfirmedOffset(); off <= bad {
 		t.Fatalf("confirmed offset %d, want past the bad update %d", off, bad)
+	}
+}
+
+// A message of hundreds of code-shaped strings with wrong check digits,
+// with or without a valid code among them: every reply fits Telegram's
+// 4,096 characters (as it counts them, after parsing the HTML), lists at
+// most 20 refused codes and says how many more, and the valid code's
+// confirmation goes out.
+func TestRepliesToHugeMessagesFit(t *testing.T) {
+	h := newHarness(t)
+	var bad []string
+	for i := range 290 {
+		serial := fmt.Sprintf("%08d", 10000000+i*7919)
+		digit := (trackcode.CheckDigit(serial) + 1) % 10
+		bad = append(bad, fmt.Sprintf("QQ%s%dBR", serial, digit))
+	}
+	for _, tc := range []struct {
+		chat int64
+		text string
+	}{
+		{1, strings.Join(bad, " ")},
+		{2, strings.Join(bad, "\n") + "\n" + code1 + " <b>&presente"},
+		{3, "/remover " + strings.Join(bad, " ")},
+		{-4, "/add " + strings.Join(bad, "\n") + "\n" + code1},
+	} {
+		got := h.sayAll(tc.chat, tc.text)
+		if len(got) == 0 {
+			t.Fatalf("chat %d: no reply", tc.chat)
+		}
+		all := ""
+		for _, c := range got {
+			if !c.OK() {
+				t.Fatalf("chat %d: Telegram refused a reply (%d): %s", tc.chat, c.Status, c.Params.Get("text"))
+			}
+			if n := len(utf16.Encode([]rune(c.Text))); n > 4096 {
+				t.Fatalf("chat %d: a reply of %d characters", tc.chat, n)
+			}
+			all += c.Text + "\n"
+		}
+		if strings.Contains(tc.text, code1) {
+			mustContain(t, all, "Vou acompanhar", code1)
+		}
+		if listed := strings.Count(all, "QQ1"); listed > 50 {
+			t.Fatalf("chat %d: %d refused codes listed", tc.chat, listed)
+		}
+		if tc.chat != 3 {
+			mustContain(t, all, "e mais 270")
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -312,7 +313,12 @@ func (b *Bot) removeCodes(ctx context.Context, m *tgbotapi.Message, args string)
 	chat := m.Chat
 	who := &remover{b: b, chat: chat, user: m.From, asGroup: sentAsGroup(m)}
 	f := trackcode.Find(args)
-	codes := append([]string(nil), f.Mistyped...)
+	// At most MaxCodesPerMessage codes, the valid ones first.
+	mistyped := f.Mistyped
+	if room := trackcode.MaxPerMessage - len(f.Codes); len(mistyped) > room {
+		mistyped, f.Truncated = mistyped[:room], true
+	}
+	codes := append([]string(nil), mistyped...)
 	for _, c := range f.Codes {
 		codes = append(codes, c.Code)
 	}
@@ -321,6 +327,11 @@ func (b *Bot) removeCodes(ctx context.Context, m *tgbotapi.Message, args string)
 		return
 	}
 	var blocks []string
+	if f.Truncated {
+		defer func() {
+			b.reply(ctx, chat.ID, "ℹ️ Li só os "+strconv.Itoa(trackcode.MaxPerMessage)+" primeiros códigos da mensagem; mande os outros em seguida.", nil)
+		}()
+	}
 	for _, c := range codes {
 		p, err := b.st.TrackedPackage(ctx, chat.ID, c)
 		if errors.Is(err, store.ErrNotFound) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/telegram"
@@ -150,6 +151,21 @@ func TestShardSpreadsChats(t *testing.T) {
 	for i := 0; i < senderShards; i++ {
 		if seen[i] < 1000 {
 			t.Fatalf("shard %d got %d of 16000 chats", i, seen[i])
+		}
+	}
+}
+
+// A block cut to fit is cut between tags and entities, never inside one,
+// and its open tags are closed: Telegram accepts it.
+func TestCutHTMLNeverInsideATag(t *testing.T) {
+	block := strings.Repeat("<b>negrito &amp; ação</b> <code>QQ850419295BR</code> 🎧 ", 200)
+	for max := 1; max < 600; max += 7 {
+		out := cutHTML(block, max)
+		if n := len(utf16.Encode([]rune(out))); n > max {
+			t.Fatalf("max %d: %d units", max, n)
+		}
+		if _, err := telegramtest.ParseHTML(out); err != nil {
+			t.Fatalf("max %d: %q does not parse: %v", max, out, err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -29,7 +30,7 @@ func joinBlocks(blocks []string, sep string) []string {
 	n := 0
 	for _, b := range blocks {
 		if telegram.TextLen(b) > telegram.MaxTextLen {
-			b = cutText(b, telegram.MaxTextLen-10)
+			b = cutHTML(b, telegram.MaxTextLen-10)
 		}
 		bl := telegram.TextLen(b)
 		if n > 0 && n+telegram.TextLen(sep)+bl > telegram.MaxTextLen {
@@ -50,18 +51,62 @@ func joinBlocks(blocks []string, sep string) []string {
 	return out
 }
 
-// cutText shortens plain (already escaped, tag-free at the cut) text.
-func cutText(s string, max int) string {
-	r := []rune(s)
-	for telegram.TextLen(string(r)) > max {
-		r = r[:len(r)-len(r)/10-1]
+// cutHTML shortens Telegram HTML to at most max UTF-16 units (counted
+// on the source, never shorter than the text shown): it cuts only
+// between tags and entities, never inside one, ends with "…" and closes
+// the tags still open, so Telegram accepts what is left.
+func cutHTML(s string, max int) string {
+	if telegram.TextLen(s) <= max {
+		return s
 	}
-	// Never leave half an entity (&amp;) at the end.
-	out := string(r)
-	if i := strings.LastIndexByte(out, '&'); i >= 0 && !strings.Contains(out[i:], ";") {
-		out = out[:i]
+	var open []string // names of the tags open at i
+	closing := func() string {
+		var b strings.Builder
+		for j := len(open) - 1; j >= 0; j-- {
+			b.WriteString("</" + open[j] + ">")
+		}
+		return b.String()
 	}
-	return out + "…"
+	best := "…"
+	n := 0 // UTF-16 units of s[:i]
+	for i := 0; i < len(s); {
+		// s[:i] ends between tags and entities: a place to cut.
+		if tail := "…" + closing(); n+telegram.TextLen(tail) <= max {
+			best = s[:i] + tail
+		} else if n > max {
+			break
+		}
+		switch s[i] {
+		case '<':
+			j := strings.IndexByte(s[i:], '>')
+			if j < 0 {
+				return best
+			}
+			tag := s[i+1 : i+j]
+			name, _, _ := strings.Cut(strings.TrimPrefix(tag, "/"), " ")
+			if strings.HasPrefix(tag, "/") {
+				if k := len(open) - 1; k >= 0 && open[k] == name {
+					open = open[:k]
+				}
+			} else if !strings.HasSuffix(tag, "/") {
+				open = append(open, name)
+			}
+			n += telegram.TextLen(s[i : i+j+1])
+			i += j + 1
+		case '&':
+			j := strings.IndexByte(s[i:], ';')
+			if j < 0 || j > 10 {
+				j = 0 // a bare & (not ours to emit): one character
+			}
+			n += j + 1
+			i += j + 1
+		default:
+			_, size := utf8.DecodeRuneInString(s[i:])
+			n += telegram.TextLen(s[i : i+size])
+			i += size
+		}
+	}
+	return best
 }
 
 func shorten(s string, max int) string {
@@ -188,16 +233,10 @@ func renderAdded(res store.AddResult, f trackcode.Findings, max, maxPerson int, 
 		blocks = append(blocks, items(res.Kept)...)
 	}
 	if len(res.OverCap) > 0 {
-		blocks = append(blocks, "", capText(max, group)+overCapTail)
-		for _, c := range res.OverCap {
-			blocks = append(blocks, "• <code>"+esc(c)+"</code>")
-		}
+		blocks = append(blocks, "", capText(max, group)+overCapTail, codeLines(res.OverCap))
 	}
 	if len(res.OverPersonCap) > 0 {
-		blocks = append(blocks, "", personCapText(maxPerson)+"\nFicaram de fora:")
-		for _, c := range res.OverPersonCap {
-			blocks = append(blocks, "• <code>"+esc(c)+"</code>")
-		}
+		blocks = append(blocks, "", personCapText(maxPerson)+overCapTail, codeLines(res.OverPersonCap))
 	}
 	if f.Truncated {
 		blocks = append(blocks, "", truncatedText(trackcode.MaxPerMessage))

@@ -177,13 +177,23 @@ func otherCarrierText(codes []string) string {
 		"Acompanhe este no app ou no site da loja; se a loja mandou pelos Correios, o código certo está no pedido."
 }
 
+// codeLines lists codes one a line, at most maxListedCodes of them and
+// then how many more: a message of hundreds of code-shaped strings must
+// not make a reply Telegram refuses as too long.
 func codeLines(codes []string) string {
 	var b strings.Builder
-	for _, c := range codes {
+	for i, c := range codes {
+		if i == maxListedCodes {
+			fmt.Fprintf(&b, "… e mais %d\n", len(codes)-i)
+			break
+		}
 		b.WriteString("• <code>" + esc(c) + "</code>\n")
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }
+
+// maxListedCodes is the most codes one list in a reply names.
+const maxListedCodes = 20
 
 const (
 	noCodeText = "Não encontrei nenhum código de rastreio aí. Um código dos Correios tem 13 caracteres — duas letras, nove números e duas letras — como <code>" +
