@@ -877,8 +877,15 @@ func (w *world) modelAddN(c *mChat, codes []found, bad []string, truncated bool,
 		sec := map[string][]mPkg{}
 		cur := ""
 		var gotBad []string
+		more := map[string]int{} // section → N of its "… e mais N"
 		for _, l := range strings.Split(text, "\n") {
 			switch {
+			case strings.HasPrefix(l, "… e mais "):
+				n, err := strconv.Atoi(strings.TrimPrefix(l, "… e mais "))
+				if err != nil {
+					return fmt.Errorf("unreadable line %q", l)
+				}
+				more[cur] = n
 			case strings.HasPrefix(l, "✅ "):
 				cur = "added"
 			case strings.HasPrefix(l, "✏️ "):
@@ -917,10 +924,10 @@ func (w *world) modelAddN(c *mChat, codes []found, bad []string, truncated bool,
 			return fmt.Errorf("renamed %q, want %q in\n%s", sec["renamed"], renamed, text)
 		case !slices.Equal(sec["kept"], kept):
 			return fmt.Errorf("kept %q, want %q in\n%s", sec["kept"], kept, text)
-		case !slices.Equal(gotOver, over):
-			return fmt.Errorf("over the cap %q, want %q in\n%s", gotOver, over, text)
-		case !slices.Equal(gotBad, bad):
-			return fmt.Errorf("mistyped %q, want %q in\n%s", gotBad, bad, text)
+		case !slices.Equal(gotOver, listed(over)) || more["over"] != len(over)-len(listed(over)):
+			return fmt.Errorf("over the cap %q and %d more, want %q in\n%s", gotOver, more["over"], over, text)
+		case !slices.Equal(gotBad, listed(bad)) || more["bad"] != len(bad)-len(listed(bad)):
+			return fmt.Errorf("mistyped %q and %d more, want %q in\n%s", gotBad, more["bad"], bad, text)
 		case len(sec[""]) > 0:
 			return fmt.Errorf("codes outside a section: %q", sec[""])
 		case (len(added) > 0) != strings.Contains(text, "próxima verificação"):
@@ -1279,4 +1286,13 @@ func (w *world) edit(c *mChat) update {
 			}
 		},
 	}
+}
+
+// listed is what a reply names of a list of refused codes: the first 20
+// (then "… e mais N").
+func listed(codes []string) []string {
+	if len(codes) > 20 {
+		return codes[:20]
+	}
+	return codes
 }
