@@ -83,6 +83,8 @@ type Bot struct {
 	log   *slog.Logger
 	now   func() time.Time
 	flood *floodGate
+	// albums are the media groups seen lately (see albums.seen).
+	albums albums
 	// aliveUntil is when the watchdog stops being pinged (unix
 	// nanoseconds) unless the update loop shows life again.
 	aliveUntil atomic.Int64

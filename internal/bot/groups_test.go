@@ -331,3 +331,54 @@ func TestRepliesToHugeMessagesFit(t *testing.T) {
 		}
 	}
 }
+
+// Only a group becomes a supergroup: migrate fields in a private chat (or
+// pointing at a positive id) move nothing.
+func TestMigrationOnlyForGroups(t *testing.T) {
+	h := newHarness(t)
+	h.say(5, code1)
+	h.waitHandled(h.fake.PushRaw(`{"message":{"message_id":50,"date":1,"chat":{"id":5,"type":"private"},"from":{"id":5,"first_name":"A"},"migrate_to_chat_id":-1000000000005}}`))
+	h.waitHandled(h.fake.PushRaw(`{"message":{"message_id":51,"date":1,"chat":{"id":-1000000000006,"type":"supergroup"},"from":{"id":5,"first_name":"A"},"migrate_from_chat_id":5}}`))
+	h.waitHandled(h.fake.PushRaw(`{"message":{"message_id":52,"date":1,"chat":{"id":-1000000000006,"type":"supergroup"},"migrate_to_chat_id":-1000000000007}}`))
+	if h.codes(5) != 1 || h.codes(-1000000000005) != 0 || h.codes(-1000000000006) != 0 {
+		t.Fatalf("a private chat's codes moved: %d here, %d and %d elsewhere", h.codes(5), h.codes(-1000000000005), h.codes(-1000000000006))
+	}
+	// A real group still moves.
+	h.sayFrom(-60, 5, "/add "+code2)
+	h.waitHandled(h.fake.PushRaw(`{"message":{"message_id":53,"date":1,"chat":{"id":-60,"type":"group"},"from":{"id":5,"first_name":"A"},"migrate_to_chat_id":-1000000000060}}`))
+	if h.codes(-1000000000060) != 1 {
+		t.Fatal("a group's codes did not follow it to its supergroup")
+	}
+}
+
+// An album without a caption arrives as one message per photo: it is
+// answered once.
+func TestAlbumAnsweredOnce(t *testing.T) {
+	h := newHarness(t)
+	photo := func(album string, caption string) int {
+		c := ""
+		if caption != "" {
+			c = `,"caption":"` + caption + `"`
+		}
+		return h.fake.PushRaw(`{"message":{"message_id":1,"date":1,"chat":{"id":7,"type":"private"},"from":{"id":7,"first_name":"A"},"media_group_id":"` + album + `","photo":[{"file_id":"p","file_unique_id":"u","width":1,"height":1}]` + c + `}}`)
+	}
+	before := len(h.fake.Messages(7))
+	for range 4 {
+		photo("A1", "")
+	}
+	h.waitHandled(photo("A2", ""))
+	got := h.fake.Messages(7)[before:]
+	if len(got) != 2 {
+		t.Fatalf("two albums got %d answers, want one each", len(got))
+	}
+	mustContain(t, got[0].Text, "só entendo texto")
+	// An album whose first photo carries the codes: they are saved, and
+	// the other photos get no "só entendo texto".
+	before = len(h.fake.Messages(7))
+	photo("A3", code1)
+	h.waitHandled(photo("A3", ""))
+	got = h.fake.Messages(7)[before:]
+	if len(got) != 1 || !strings.Contains(got[0].Text, code1) {
+		t.Fatalf("captioned album answered %d times", len(got))
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -84,11 +85,17 @@ func (b *Bot) onMessage(ctx context.Context, m *tgbotapi.Message, edited bool) {
 		return
 	}
 	switch {
-	case m.MigrateToChatID != 0:
-		b.migrate(ctx, chat.ID, m.MigrateToChatID)
-		return
-	case m.MigrateFromChatID != 0:
-		b.migrate(ctx, m.MigrateFromChatID, chat.ID)
+	case m.MigrateToChatID != 0 || m.MigrateFromChatID != 0:
+		// Only a group becomes a supergroup: anywhere else the fields are
+		// not Telegram's doing, and moving the chat's codes would be wrong.
+		switch {
+		case m.MigrateToChatID != 0 && chat.Type == "group" && m.MigrateToChatID < 0:
+			b.migrate(ctx, chat.ID, m.MigrateToChatID)
+		case m.MigrateFromChatID != 0 && chat.Type == "supergroup" && m.MigrateFromChatID < 0:
+			b.migrate(ctx, m.MigrateFromChatID, chat.ID)
+		default:
+			b.log.Warn("migration outside a group ignored", slog.Int64("chat_id", chat.ID), slog.String("chat_type", chat.Type))
+		}
 		return
 	case chat.Type == "channel" || chat.Type == "":
 		return
@@ -134,6 +141,9 @@ func (b *Bot) onMessage(ctx context.Context, m *tgbotapi.Message, edited bool) {
 	if strings.HasPrefix(text, "/") {
 		b.onCommand(ctx, m, text)
 		return
+	}
+	if b.albums.seen(chat.ID, m.MediaGroupID) && text == "" {
+		return // the album was answered at its first item
 	}
 	if text == "" {
 		if private {
@@ -517,4 +527,39 @@ func (b *Bot) deliverLater(ctx context.Context, chatID int64, html string, err e
 		return
 	}
 	b.log.Warn("reply left in the outbox for the tracker", slog.Int64("chat_id", chatID), slog.Duration("not_before", wait), slog.Any("error", err))
+}
+
+// albums remembers the latest media groups (albums) seen per chat: an
+// album arrives as one message per photo, and only its first item is
+// answered ("só entendo texto" once, not once per photo).
+type albums struct {
+	mu   sync.Mutex
+	ids  map[[2]string]struct{}
+	ring [][2]string
+	next int
+}
+
+const albumsKept = 512
+
+// seen records chat's album id and reports whether it was seen before
+// (false for a message outside an album).
+func (a *albums) seen(chatID int64, id string) bool {
+	if id == "" {
+		return false
+	}
+	k := [2]string{strconv.FormatInt(chatID, 10), id}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, ok := a.ids[k]; ok {
+		return true
+	}
+	if a.ids == nil {
+		a.ids = make(map[[2]string]struct{}, albumsKept)
+		a.ring = make([][2]string, albumsKept)
+	}
+	delete(a.ids, a.ring[a.next])
+	a.ring[a.next] = k
+	a.next = (a.next + 1) % albumsKept
+	a.ids[k] = struct{}{}
+	return false
 }
