@@ -51,6 +51,10 @@ func main() {
 // (systemd.Exit): 78 for a setting or token to fix, 69 when Telegram cannot
 // be reached at start, 1 otherwise.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	// Files this process creates (the database, its -wal and -shm, which
+	// hold the provider token) are for its own user only, whatever umask
+	// it was started with (make run, a pass by hand).
+	syscall.Umask(0o077)
 	if isVersion(args) {
 		_, err := fmt.Fprintln(stdout, program, version)
 		return err
@@ -63,6 +67,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := systemd.NewLogger(program, cfg.LogLevel, stderr)
+	if cfg.Warning != "" {
+		log.Warn(cfg.Warning)
+	}
 	token := cfg.Token.Reveal()
 	// The library logs on its own in a few paths; its lines may carry the
 	// token in a URL.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -401,5 +403,61 @@ func TestRunNotifiesSystemd(t *testing.T) {
 		if m != "WATCHDOG=1" {
 			t.Fatalf("unexpected %q before STOPPING=1", m)
 		}
+	}
+}
+
+// Run by hand with the usual umask 022, the bot creates the database for
+// its own user only; a token taken from the environment while systemd
+// credentials are in use gets one warning line (never the token).
+func TestPrivateFilesAndTokenFromEnvWarning(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	fake := telegramtest.New(t)
+	db := filepath.Join(t.TempDir(), "rastreio.db")
+	vars := map[string]string{
+		"TELEGRAM_BOT_TOKEN":    fake.Token,
+		"TELEGRAM_API_ENDPOINT": fake.Endpoint(),
+		"RASTREIO_DB":           db,
+		"CREDENTIALS_DIRECTORY": t.TempDir(),
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	stderr := &syncBuffer{}
+	go func() { done <- runMain(ctx, []string{"rastreio-bot"}, env(vars), stderr) }()
+	fake.WaitCalls(t, "setMyCommands", 1)
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, p := range []string{db, db + "-wal", db + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) && p != db {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := fi.Mode().Perm(); m&0o077 != 0 {
+			t.Errorf("%s: mode %v, want no access for group and others", filepath.Base(p), m)
+		}
+	}
+	out := stderr.String()
+	if n := strings.Count(out, "overrides the credential telegram-bot-token"); n != 1 {
+		t.Fatalf("%d warnings about the token from the environment in:\n%s", n, out)
+	}
+	_, secret, _ := strings.Cut(fake.Token, ":")
+	if strings.Contains(out, secret) {
+		t.Fatal("the token reached the log")
+	}
+	// Without credentials in use, no warning.
+	delete(vars, "CREDENTIALS_DIRECTORY")
+	ctx, cancel = context.WithCancel(t.Context())
+	stderr = &syncBuffer{}
+	go func() { done <- runMain(ctx, []string{"rastreio-bot"}, env(vars), stderr) }()
+	fake.WaitCalls(t, "setMyCommands", 2)
+	cancel()
+	<-done
+	if strings.Contains(stderr.String(), "overrides the credential") {
+		t.Fatalf("warned without credentials: %s", stderr.String())
 	}
 }

@@ -61,6 +61,10 @@ var errLogged = &systemd.ExitError{Code: systemd.ExitFailure}
 // (systemd.Exit): 78 for a setting or credential to fix, 1 for a pass that
 // could not do its work.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	// Files this process creates (the database, its -wal and -shm, which
+	// hold the provider token) are for its own user only, whatever umask
+	// it was started with (make run, a pass by hand).
+	syscall.Umask(0o077)
 	if isVersion(args) {
 		_, err := fmt.Fprintln(stdout, program, version)
 		return err
@@ -76,6 +80,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := systemd.NewLogger(program, cfg.LogLevel, stderr)
+	if cfg.Warning != "" {
+		log.Warn(cfg.Warning)
+	}
 
 	// One pass at a time: the lock is taken before the database is
 	// opened, and the kernel drops it when the process dies.

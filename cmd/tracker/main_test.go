@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -150,7 +151,7 @@ func TestExitPlainHTTPProviderURL(t *testing.T) {
 		f := newFixture(t)
 		env := f.env(name, "http://api.example.com", "SITERASTREIO_API_KEY", "k1", "PACOTEVICIO_API_KEY", "k2", "TRACK17_API_KEY", "k3")
 		var out bytes.Buffer
-		if code := run(t.Context(), nil, getenv(env), &out); code != 78 {
+		if code := runMain(t.Context(), nil, getenv(env), &out); code != 78 {
 			t.Fatalf("%s: exit %d, want 78; output %q", name, code, out.String())
 		}
 		if l := lastLine(out.String()); !strings.Contains(l, name) || !strings.Contains(l, "https://") || strings.Count(out.String(), "\n") != 1 {
@@ -560,5 +561,30 @@ func TestAdaptiveScheduleByDefault(t *testing.T) {
 	next, err := st.NextDue(t.Context(), "QQ850419295BR")
 	if err != nil || !next.After(time.Now()) {
 		t.Fatalf("next due %v (%v), want a time ahead", next, err)
+	}
+}
+
+// Run by hand with the usual umask 022, the tracker still creates the
+// database (which holds the Correios token) for its own user only.
+func TestFilesPrivateUnderUmask022(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	f := newFixture(t)
+	db := filepath.Join(t.TempDir(), "new.db")
+	var out bytes.Buffer
+	if code := runMain(t.Context(), nil, getenv(f.env("RASTREIO_DB", db)), &out); code != 0 {
+		t.Fatalf("exit %d: %s", code, out.String())
+	}
+	for _, p := range []string{db, db + "-wal", db + "-shm", db + ".lock"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) && p != db {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := fi.Mode().Perm(); m&0o077 != 0 {
+			t.Errorf("%s: mode %v, want no access for group and others", filepath.Base(p), m)
+		}
 	}
 }

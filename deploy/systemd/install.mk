@@ -55,7 +55,7 @@ install-units: ## (root) install and enable the units; start what has credential
 	done; \
 	install -d -m 0755 "$(CONFDIR)"; \
 	if [ -e "$(CONFDIR)/rastreio.env" ]; then echo "keeping $(CONFDIR)/rastreio.env"; \
-	else install -m 0644 "$(UNITSRC)/rastreio.env" "$(CONFDIR)/rastreio.env"; echo "installed $(CONFDIR)/rastreio.env (settings, no secrets)"; fi; \
+	else install -m 0640 "$(UNITSRC)/rastreio.env" "$(CONFDIR)/rastreio.env"; echo "installed $(CONFDIR)/rastreio.env (settings, no secrets; mode 0640, owned by root)"; fi; \
 	install -d -m 0700 "$(CREDSTORE)"; \
 	if [ -n "$(DESTDIR)" ]; then echo "DESTDIR set: files staged, systemctl skipped"; exit 0; fi; \
 	$(SYSTEMCTL) daemon-reload; \

@@ -197,6 +197,12 @@ func TestInstallUnitsStaged(t *testing.T) {
 		t.Errorf("credstore: %v %v", fi, err)
 	}
 	env := filepath.Join(dest, "etc/rastreio/rastreio.env")
+	// A token put there would override the credential: not world-readable.
+	if fi, err := os.Stat(env); err != nil {
+		t.Error(err)
+	} else if m := fi.Mode().Perm(); m != 0o640 {
+		t.Errorf("rastreio.env installed with mode %v, want 0640", m)
+	}
 	if err := os.WriteFile(env, []byte("LOG_LEVEL=debug\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -66,6 +66,10 @@ type Common struct {
 type Telegram struct {
 	Token    Secret
 	Endpoint string // fmt format: token, then method
+	// Warning, when not empty, is one line for the log at start: the
+	// token came from the environment although systemd credentials are
+	// in use (a token left in rastreio.env overrides the credential).
+	Warning string
 }
 
 // Bot is rastreio-bot's configuration.
@@ -185,6 +189,9 @@ func (l loader) telegram() (Telegram, error) {
 		return t, &Error{Var: "TELEGRAM_BOT_TOKEN", Msg: "malformed: a bot token looks like 123456:ABC-DEF… with no spaces or slashes"}
 	}
 	t.Token = tok
+	if l.env("TELEGRAM_BOT_TOKEN") != "" && l.getenv("CREDENTIALS_DIRECTORY") != "" {
+		t.Warning = "TELEGRAM_BOT_TOKEN is set in the environment and overrides the credential telegram-bot-token; remove it from the environment (e.g. /etc/rastreio/rastreio.env) and keep the token in /etc/credstore/rastreio.telegram-bot-token"
+	}
 	t.Endpoint = l.env("TELEGRAM_API_ENDPOINT")
 	if t.Endpoint == "" {
 		t.Endpoint = DefaultTelegramEndpoint

@@ -156,6 +156,9 @@ mkdir -p /root/rel && tar -xzf `+tarball+` -C /root/rel --strip-components=1 && 
 		if m := strings.TrimSpace(g.sh(t, "stat -c %a /etc/credstore")); m != "700" {
 			t.Errorf("/etc/credstore mode %s, want 700", m)
 		}
+		if m := strings.TrimSpace(g.sh(t, "stat -c '%a %U %G' /etc/rastreio/rastreio.env")); m != "640 root root" {
+			t.Errorf("/etc/rastreio/rastreio.env is %s, want 640 root root", m)
+		}
 		for _, u := range []string{bot, tracker} {
 			if s := g.prop(t, u, "UnitFileState"); s != "enabled" {
 				t.Errorf("%s UnitFileState=%s, want enabled", u, s)
