@@ -174,6 +174,9 @@ const (
 	adminCheckFailed      = "😕 Não consegui confirmar com o Telegram se você administra o grupo. Tente de novo daqui a pouco."
 	adminCheckFailedShort = "😕 Não consegui confirmar se você administra o grupo. Tente de novo."
 	removeOnlyShort       = "🔒 Só quem adicionou este código ou um administrador pode removê-lo."
+	// diskFullText answers a code that cannot be saved because the
+	// database's disk is full.
+	diskFullText = "😕 Não consigo salvar agora: o servidor do bot ficou sem espaço. Tente de novo mais tarde; o que já estava salvo continua aqui."
 )
 
 func removeNotAllowedText(code string) string {

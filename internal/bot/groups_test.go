@@ -382,3 +382,24 @@ func TestAlbumAnsweredOnce(t *testing.T) {
 		t.Fatalf("captioned album answered %d times", len(got))
 	}
 }
+
+// On a full disk a new code cannot be saved: the person is told so, and
+// what was saved before stays.
+func TestDiskFullAnswered(t *testing.T) {
+	h := newHarness(t)
+	h.say(5, code1)
+	if err := h.st.FillDisk(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("descrição longa ", 6)
+	var lines []string
+	for i := range 40 {
+		serial := fmt.Sprintf("%08d", 20000000+i*7919)
+		lines = append(lines, fmt.Sprintf("QQ%s%dBR %s", serial, trackcode.CheckDigit(serial), long))
+	}
+	got := h.say(5, strings.Join(lines, "\n"))
+	mustContain(t, got.Text, "sem espaço")
+	if h.codes(5) != 1 {
+		t.Fatalf("chat tracks %d codes, want the one saved before", h.codes(5))
+	}
+}

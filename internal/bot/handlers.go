@@ -291,6 +291,11 @@ func (b *Bot) addCodes(ctx context.Context, chat *tgbotapi.Chat, by int64, f tra
 		By: by, MaxPerChat: b.cfg.MaxCodesPerChat, MaxPerPerson: b.cfg.MaxCodesPerPerson,
 	})
 	if err != nil {
+		if store.IsDiskFull(err) {
+			b.log.Error("saving codes failed: the database's disk is full", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
+			b.reply(ctx, chat.ID, diskFullText, nil)
+			return
+		}
 		b.log.Error("saving codes failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
 		b.reply(ctx, chat.ID, saveFailed, nil)
 		return

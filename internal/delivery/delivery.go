@@ -122,6 +122,9 @@ type Stats struct {
 	Retried429    int // 429 answers waited out
 	PausedChats   int
 	MigratedChats int
+	// OutboxStuck is the first failure to remove a delivered message from
+	// the outbox (a full disk); delivery stopped there.
+	OutboxStuck error
 }
 
 // Delivery drains the outbox within Telegram's limits (see Queue), from

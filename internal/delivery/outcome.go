@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/store"
 	"github.com/rastreio/rastreio/internal/telegram"
 )
 
@@ -66,7 +67,17 @@ func (d *Delivery) sent(ctx context.Context, r result) error {
 	d.stats.Sent++
 	d.failedInARow = 0
 	if err := d.store.DeleteOutbox(ctx, r.msg.ID); err != nil {
-		d.logFor(r).Error("delivered message not removed from outbox; it may be repeated", slog.Any("error", err))
+		// Its row stays (a full disk takes no writes): sending on would
+		// read it again and send it again and again. Delivery stops for
+		// this pass; the messages in flight finish. Only those (at most
+		// MaxInFlight) can repeat at the next pass, as after a kill -9.
+		d.logFor(r).Error("a delivered message could not be removed from the outbox; delivery stops for this pass so nothing is sent twice",
+			slog.Bool("disk_full", store.IsDiskFull(err)), slog.Any("error", err))
+		d.q.Skip(r.msg) // held: never offered again this pass
+		if d.stats.OutboxStuck == nil {
+			d.stats.OutboxStuck = err
+		}
+		return errStop
 	}
 	d.q.Done(r.msg)
 	return d.topUp(ctx, r.msg.ChatID)

@@ -363,5 +363,12 @@ func (p *Pass) queryAndDeliver(ctx, db context.Context, due []store.Due, queryDe
 	if ctx.Err() != nil && sum.Stopped == "" {
 		sum.Stopped = "signal"
 	}
-	return errors.Join(qerr, sendErr)
+	err := errors.Join(qerr, sendErr, stats.OutboxStuck)
+	switch {
+	case store.IsDiskFull(err):
+		sum.Stopped = "disk full: the database cannot be written; free space on its filesystem"
+	case stats.OutboxStuck != nil:
+		sum.Stopped = "the outbox cannot be written; delivery stopped"
+	}
+	return err
 }

@@ -730,3 +730,58 @@ func TestPassOnVirtualClock(t *testing.T) {
 		t.Fatalf("the pass took %v of wall time on a virtual clock", w)
 	}
 }
+
+// The disk fills during delivery: a message Telegram accepted cannot be
+// removed from the outbox. Delivery stops for the pass instead of sending
+// that row again and again; the summary and STATUS= say the disk is full;
+// nothing queued is lost, and once there is room the next pass delivers
+// the rest, repeating at most the messages that were in flight.
+func TestPassDiskFullDuringDeliveryRepeatsNothing(t *testing.T) {
+	e := newEnv(t)
+	e.pass(t, fastOpts()) // the pass counter and the like exist already
+	const chats = 30
+	for c := int64(1); c <= chats; c++ {
+		if err := e.st.TouchChat(t.Context(), store.ChatRef{ID: c, Kind: "private"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.st.QueueMessage(t.Context(), c, fmt.Sprintf("aviso para %d", c), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	free := e.db.OutboxDeletesNeedRoom()
+	if err := e.st.FillDisk(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	sum, _ := e.newPass(fastOpts()).Run(t.Context())
+	first := len(e.tg.Calls("sendMessage"))
+	if first == 0 || first > delivery.MaxInFlight+1 {
+		t.Fatalf("%d sends on a full disk, want delivery to stop at the first failed removal (≤ %d)", first, delivery.MaxInFlight+1)
+	}
+	for c := int64(1); c <= chats; c++ {
+		if n := len(e.tg.Messages(c)); n > 1 {
+			t.Fatalf("chat %d got its message %d times in one pass", c, n)
+		}
+	}
+	if !strings.Contains(sum.Stopped, "disk full") || !strings.Contains(sum.Status(), "disk full") {
+		t.Fatalf("summary %+v / status %q do not say the disk is full", sum, sum.Status())
+	}
+	if left := len(e.db.Outbox()); left != chats {
+		t.Fatalf("%d messages left in the outbox, want all %d (nothing could be removed)", left, chats)
+	}
+
+	free()
+	e.pass(t, fastOpts())
+	repeated := 0
+	for c := int64(1); c <= chats; c++ {
+		switch n := len(e.tg.Messages(c)); n {
+		case 1:
+		case 2:
+			repeated++
+		default:
+			t.Fatalf("chat %d got its message %d times", c, n)
+		}
+	}
+	if repeated > delivery.MaxInFlight {
+		t.Fatalf("%d messages repeated, want at most the %d in flight", repeated, delivery.MaxInFlight)
+	}
+}

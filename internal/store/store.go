@@ -351,3 +351,11 @@ func (s *Store) FillDisk(ctx context.Context) error {
 	}
 	return nil
 }
+
+// IsDiskFull reports whether err is SQLite finding no room to write
+// (SQLITE_FULL: the filesystem is full, or the database hit its size
+// limit). Nothing written in the failed transaction was kept.
+func IsDiskFull(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.Code == sqlite3.ErrFull
+}

@@ -336,3 +336,18 @@ func (d *DB) Unpause(chat int64) {
 	d.tb.Helper()
 	d.exec("UPDATE chats SET paused_at = NULL WHERE id = ?", chat)
 }
+
+// OutboxDeletesNeedRoom makes removing an outbox row write a large row
+// elsewhere (a trigger). On a real full disk every write fails, deletes
+// included, because the WAL cannot grow; under Store.FillDisk only writes
+// that need new pages do, and this makes a delete one of them. It returns
+// the undo, which needs no room.
+func (d *DB) OutboxDeletesNeedRoom() (undo func()) {
+	d.tb.Helper()
+	d.exec("CREATE TABLE storetest_filler (b BLOB)")
+	d.exec("CREATE TRIGGER storetest_outbox_needs_room AFTER DELETE ON outbox BEGIN INSERT INTO storetest_filler VALUES (randomblob(200000)); END")
+	return func() {
+		d.tb.Helper()
+		d.exec("DROP TRIGGER storetest_outbox_needs_room")
+	}
+}
