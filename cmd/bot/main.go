@@ -79,6 +79,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return startError(ctx, err, token)
 	}
+	// WAL checkpoints run off the update path. Commits are made durable
+	// before a reply goes out by store.SyncWAL (one fsync shared by the
+	// replies in flight) rather than synchronous=FULL's fsync per commit:
+	// see BenchmarkBotDurability.
 	st, err := store.Open(ctx, cfg.DBPath, store.ManualCheckpoint())
 	if err != nil {
 		return fmt.Errorf("database %s (RASTREIO_DB): %w", cfg.DBPath, err)

@@ -403,3 +403,15 @@ func TestDiskFullAnswered(t *testing.T) {
 		t.Fatalf("chat tracks %d codes, want the one saved before", h.codes(5))
 	}
 }
+
+// A confirmation goes out only after the code it confirms was made
+// durable (an fsync of the WAL, store.SyncWAL).
+func TestConfirmationAfterDurableSave(t *testing.T) {
+	h := newHarness(t)
+	before := h.st.WALSyncs()
+	got := h.say(5, code1)
+	mustContain(t, got.Text, code1)
+	if h.st.WALSyncs() == before {
+		t.Fatal("the confirmation went out with no fsync of what it confirms")
+	}
+}

@@ -439,6 +439,12 @@ func (b *Bot) reply(ctx context.Context, chatID int64, html string, markup any) 
 }
 
 func (b *Bot) sendNow(ctx context.Context, chatID int64, html string, markup any) {
+	// What the reply confirms was committed before it was queued: make
+	// it durable first (one fsync shared by the replies going out now),
+	// so a power loss never takes back a code a person saw confirmed.
+	if err := b.st.SyncWAL(); err != nil {
+		b.log.Error("making saved data durable failed; replying anyway", slog.Int64("chat_id", chatID), slog.Any("error", err))
+	}
 	for attempt := 0; attempt < 3; attempt++ {
 		m := tgbotapi.NewMessage(chatID, html)
 		m.ParseMode = tgbotapi.ModeHTML

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -43,14 +44,16 @@ type Store struct {
 	now      func() time.Time
 	stmts    sync.Map     // query → *sql.Stmt, see stmt
 	schedule ScheduleFunc // see SetSchedule
+	wal      walSync      // see SyncWAL
 }
 
 // Option tunes Open.
 type Option func(*openOptions)
 
 type openOptions struct {
-	driver string
-	noSync bool
+	driver      string
+	noSync      bool
+	synchronous string
 }
 
 // Throwaway opens a database that runs many passes in one process and
@@ -59,6 +62,13 @@ type openOptions struct {
 // prepared statements (go-sqlite3's _stmt_cache_size). For the replay of
 // `rastreio-tracker simulate` only.
 func Throwaway() Option { return func(o *openOptions) { o.noSync = true } }
+
+// Durable makes every commit durable before it returns
+// (synchronous=FULL: an fsync of the WAL at each commit). The bot does
+// not use it: it calls SyncWAL before a reply instead, one fsync shared by
+// the replies in flight, which costs far less per update
+// (BenchmarkBotDurability measures both).
+func Durable() Option { return func(o *openOptions) { o.synchronous = "FULL" } }
 
 // driverManualCheckpoint is go-sqlite3 with SQLite's automatic WAL
 // checkpoint turned off on every connection.
@@ -92,7 +102,7 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 // Open opens (creating if needed) the database at path, checks that WAL
 // is on and applies pending migrations.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	o := openOptions{driver: "sqlite3"}
+	o := openOptions{driver: "sqlite3", synchronous: "NORMAL"}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -104,7 +114,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	q.Set("_busy_timeout", strconv.Itoa(int(BusyTimeout/time.Millisecond)))
 	q.Set("_foreign_keys", "on")
 	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "NORMAL")
+	q.Set("_synchronous", o.synchronous)
 	if o.noSync {
 		q.Set("_synchronous", "OFF")
 		q.Set("_stmt_cache_size", "64")
@@ -119,6 +129,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	db.SetMaxOpenConns(maxConns)
 	db.SetConnMaxIdleTime(time.Minute)
 	s := &Store{db: db, now: time.Now}
+	s.wal.path = abs + "-wal"
+	s.wal.cond = sync.NewCond(&s.wal.mu)
 	if err := s.initRetrying(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -160,6 +172,12 @@ func (s *Store) init(ctx context.Context) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.wal.mu.Lock()
+	if s.wal.f != nil && !s.wal.syncing {
+		s.wal.f.Close()
+		s.wal.f = nil
+	}
+	s.wal.mu.Unlock()
 	s.stmts.Range(func(_, v any) bool {
 		v.(*sql.Stmt).Close()
 		return true
@@ -358,4 +376,83 @@ func (s *Store) FillDisk(ctx context.Context) error {
 func IsDiskFull(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.Code == sqlite3.ErrFull
+}
+
+// walSync is the state of SyncWAL's group commit.
+type walSync struct {
+	path    string
+	mu      sync.Mutex
+	cond    *sync.Cond
+	f       *os.File
+	asked   uint64 // the last request
+	done    uint64 // every request up to done is durable (or failed with err)
+	err     error
+	syncing bool
+	syncs   uint64 // fsyncs done
+}
+
+// WALSyncs is how many fsyncs SyncWAL did.
+func (s *Store) WALSyncs() uint64 {
+	s.wal.mu.Lock()
+	defer s.wal.mu.Unlock()
+	return s.wal.syncs
+}
+
+// SyncWAL makes every commit this process made before the call durable:
+// one fsync of the WAL file. Under synchronous=NORMAL a commit reaches
+// the WAL but not the disk, so a power loss may roll it back; a caller
+// about to tell a person "saved" calls SyncWAL first. Concurrent callers
+// share one fsync (group commit): while one runs, the callers that
+// arrive wait for the next, which covers them all.
+func (s *Store) SyncWAL() error {
+	w := &s.wal
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.asked++
+	mine := w.asked
+	for w.done < mine {
+		if w.syncing {
+			w.cond.Wait()
+			continue
+		}
+		// Every request up to covers was made after its commit, and
+		// before this fsync starts: the fsync covers them.
+		covers := w.asked
+		w.syncing = true
+		w.mu.Unlock()
+		err := w.fsync()
+		w.mu.Lock()
+		w.syncing = false
+		w.syncs++
+		w.done, w.err = covers, err
+		w.cond.Broadcast()
+	}
+	if w.err != nil {
+		return fmt.Errorf("store: sync WAL: %w", w.err)
+	}
+	return nil
+}
+
+// fsync syncs the WAL file, opening it again when SQLite replaced it (it
+// deletes the file when its last connection closes).
+func (w *walSync) fsync() error {
+	cur, err := os.Stat(w.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // no WAL: every commit was checkpointed (and synced) into the database
+	}
+	if err != nil {
+		return err
+	}
+	if w.f != nil {
+		if fi, err := w.f.Stat(); err != nil || !os.SameFile(fi, cur) {
+			w.f.Close()
+			w.f = nil
+		}
+	}
+	if w.f == nil {
+		if w.f, err = os.Open(w.path); err != nil {
+			return err
+		}
+	}
+	return w.f.Sync()
 }
