@@ -69,6 +69,8 @@ func TestUnits(t *testing.T) {
 		"CapabilityBoundingSet":    "",
 		"RestrictAddressFamilies":  "AF_INET AF_INET6 AF_UNIX",
 		"SystemCallArchitectures":  "native",
+		// Sized from the benchmarks' peak RSS (see the units' comment).
+		"MemoryMax": "256M",
 	}
 	tests := []struct {
 		file string

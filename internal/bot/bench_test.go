@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +18,8 @@ import (
 const (
 	goalThroughput = 2000.0                // updates/s
 	goalP99        = 20 * time.Millisecond // update → reply
+	// botMemoryMaxMiB is rastreio-bot.service's MemoryMax=.
+	botMemoryMaxMiB = 256.0
 )
 
 // BenchmarkUpdates drives the real bot (telegram client, update loop,
@@ -113,6 +116,13 @@ func BenchmarkUpdates(b *testing.B) {
 		b.ReportMetric(float64(p50.Microseconds())/1000, "p50_ms")
 		b.ReportMetric(float64(p99.Microseconds())/1000, "p99_ms")
 		b.ReportMetric(float64(p99)/float64(goalP99), "p99/20ms")
+		// Peak RSS of this process: the bot and the fake Bot API together,
+		// an upper bound of the bot's own (the units' MemoryMax= rests on it).
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		rss := float64(ru.Maxrss<<10) / (1 << 20)
+		b.ReportMetric(rss, "peak_rss_MiB")
+		b.ReportMetric(rss/botMemoryMaxMiB, "rss/MemoryMax")
 		msg := fmt.Sprintf("bot: %.0f updates/s (%.2f× the 2,000/s goal); at %.0f/s p50 %v, p99 %v (%.2f of the 20 ms bound); machine load average at start %s",
 			throughput, throughput/goalThroughput, rate, p50.Round(10*time.Microsecond), p99.Round(10*time.Microsecond), float64(p99)/float64(goalP99), load)
 		b.Log(msg)

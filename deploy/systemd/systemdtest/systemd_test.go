@@ -21,15 +21,23 @@ import (
 
 	"github.com/coreos/go-systemd/v22/journal"
 	"github.com/rastreio/rastreio/internal/correios/correiostest"
+	"github.com/rastreio/rastreio/internal/pacotevicio/pacoteviciotest"
+	"github.com/rastreio/rastreio/internal/siterastreio/siterastreiotest"
 	"github.com/rastreio/rastreio/internal/systemd"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
+	"github.com/rastreio/rastreio/internal/track17/track17test"
 )
 
 const (
-	token      = "7654321:AAHsystemdTestSecretToken42"
-	badToken   = "7654321:AAHwrongTokenForThisTest00"
-	corUser    = "rastreio-systemd-test"
-	corAccess  = "CorreiosSecretAccessCode77"
+	token     = "7654321:AAHsystemdTestSecretToken42"
+	badToken  = "7654321:AAHwrongTokenForThisTest00"
+	corUser   = "rastreio-systemd-test"
+	corAccess = "CorreiosSecretAccessCode77"
+	// Every provider's key is loaded (credentials) and must stay as
+	// secret as the token.
+	srKey      = "SiteRastreioSecretKey5150"
+	pvKey      = "PacoteVicioRapidAPISecretKey8086"
+	t17Key     = "Track17SecretKey6502"
 	chat       = int64(424242)
 	code       = "QQ850419295BR"
 	restartSec = 3 * time.Second // the tracker's RestartSec in the test drop-in
@@ -143,6 +151,10 @@ func TestSystemd(t *testing.T) {
 	gt := newGate(t, tg.URL())
 	cor := correiostest.NewTB(t, correiostest.Options{User: corUser, AccessCode: corAccess})
 	cor.SetObject(code, correiostest.Object(code, 3, time.Now().Add(-72*time.Hour)))
+	// The other providers, asked after Correios (RASTREIO_PROVIDERS).
+	sr := siterastreiotest.NewTB(t, siterastreiotest.Options{APIKey: srKey})
+	pv := pacoteviciotest.NewTB(t, pacoteviciotest.Options{APIKey: pvKey})
+	t17 := track17test.NewTB(t, track17test.Options{APIKey: t17Key})
 
 	check(t, "install-units from the release tarball (no Go, no credentials yet)", func(t *testing.T) string {
 		out := g.sh(t, `if command -v go || command -v gcc; then echo "the guest has a compiler"; exit 1; fi
@@ -160,6 +172,11 @@ mkdir -p /root/rel && tar -xzf `+tarball+` -C /root/rel --strip-components=1 && 
 			t.Errorf("/etc/rastreio/rastreio.env is %s, want 640 root root", m)
 		}
 		for _, u := range []string{bot, tracker} {
+			// systemd parsed the limit (the guest's cgroup2 has no
+			// controllers, so it is not enforced here).
+			if m := g.prop(t, u, "MemoryMax"); m != strconv.Itoa(256<<20) {
+				t.Errorf("%s MemoryMax=%s, want %d (256M)", u, m, 256<<20)
+			}
 			if s := g.prop(t, u, "UnitFileState"); s != "enabled" {
 				t.Errorf("%s UnitFileState=%s, want enabled", u, s)
 			}
@@ -203,7 +220,8 @@ mkdir -p /root/rel && tar -xzf `+tarball+` -C /root/rel --strip-components=1 && 
 		return strings.Join(notes, ", ")
 	})
 
-	env := fmt.Sprintf("# written by the systemd test\nTELEGRAM_API_ENDPOINT=%s\nCORREIOS_API_URL=%s\nLOG_LEVEL=debug\n", gt.endpoint(), cor.URL)
+	env := fmt.Sprintf("# written by the systemd test\nTELEGRAM_API_ENDPOINT=%s\nCORREIOS_API_URL=%s\nSITERASTREIO_API_URL=%s\nPACOTEVICIO_API_URL=%s\nTRACK17_API_URL=%s\nRASTREIO_PROVIDERS=correios,siterastreio,pacotevicio,track17\nLOG_LEVEL=debug\n",
+		gt.endpoint(), cor.URL, sr.URL, pv.URL, t17.URL)
 	check(t, "install-units keeps an existing rastreio.env; PREFIX reaches ExecStart", func(t *testing.T) string {
 		g.write(t, "/etc/rastreio/rastreio.env", "0644", env)
 		g.write(t, "/etc/systemd/system/rastreio-tracker.service.d/test.conf", "0644",
@@ -281,6 +299,9 @@ mkdir -p /root/rel && tar -xzf `+tarball+` -C /root/rel --strip-components=1 && 
 	g.write(t, "/etc/credstore/rastreio.telegram-bot-token", "0600", token+"\n")
 	g.write(t, "/etc/credstore/rastreio.correios-user", "0600", corUser+"\n")
 	g.write(t, "/etc/credstore/rastreio.correios-access-code", "0600", corAccess+"\n")
+	g.write(t, "/etc/credstore/rastreio.siterastreio-api-key", "0600", srKey+"\n")
+	g.write(t, "/etc/credstore/rastreio.pacotevicio-api-key", "0600", pvKey+"\n")
+	g.write(t, "/etc/credstore/rastreio.track17-api-key", "0600", t17Key+"\n")
 	g.sh(t, "systemctl reset-failed "+bot+" "+tracker)
 	since := "--since=@" + strconv.FormatInt(time.Now().Unix(), 10)
 
@@ -556,8 +577,8 @@ journalctl --sync`, runs, mode, share, map[string]int{"raw": 250, "barrier": 15}
 		return fmt.Sprintf("journald paused: last lines under -u: %d/%d with plain journal.Send, %d/%d with systemd.NewLogger; a logged line costs %s", raw, runs, withBarrier, runs, cost)
 	})
 
-	check(t, "the token is in no systemctl show output, journal entry or environment", func(t *testing.T) string {
-		secrets := []string{token, strings.SplitN(token, ":", 2)[1], badToken, strings.SplitN(badToken, ":", 2)[1], corAccess}
+	check(t, "no token or provider key in systemctl show, systemctl status, the journal or /proc/PID/environ", func(t *testing.T) string {
+		secrets := []string{token, strings.SplitN(token, ":", 2)[1], badToken, strings.SplitN(badToken, ":", 2)[1], corAccess, srKey, pvKey, t17Key}
 		where := map[string]string{
 			"systemctl show":   g.sh(t, "systemctl show "+bot+" "+tracker+"; systemctl show"),
 			"systemctl status": g.sh(t, "systemctl status --no-pager -l -n 50 "+bot+" "+tracker+" || true"),
