@@ -220,7 +220,10 @@ mkdir -p /root/rel && tar -xzf `+tarball+` -C /root/rel --strip-components=1 && 
 		return strings.Join(notes, ", ")
 	})
 
-	env := fmt.Sprintf("# written by the systemd test\nTELEGRAM_API_ENDPOINT=%s\nCORREIOS_API_URL=%s\nSITERASTREIO_API_URL=%s\nPACOTEVICIO_API_URL=%s\nTRACK17_API_URL=%s\nRASTREIO_PROVIDERS=correios,siterastreio,pacotevicio,track17\nLOG_LEVEL=debug\n",
+	// RASTREIO_RECHECK_INTERVAL=0: every active code at every pass, as
+	// outside tests run it; the SIGTERM check needs a pass that is asking
+	// Correios (the adaptive schedule leaves a just-answered code alone).
+	env := fmt.Sprintf("# written by the systemd test\nTELEGRAM_API_ENDPOINT=%s\nCORREIOS_API_URL=%s\nSITERASTREIO_API_URL=%s\nPACOTEVICIO_API_URL=%s\nTRACK17_API_URL=%s\nRASTREIO_PROVIDERS=correios,siterastreio,pacotevicio,track17\nRASTREIO_RECHECK_INTERVAL=0\nLOG_LEVEL=debug\n",
 		gt.endpoint(), cor.URL, sr.URL, pv.URL, t17.URL)
 	check(t, "install-units keeps an existing rastreio.env; PREFIX reaches ExecStart", func(t *testing.T) string {
 		g.write(t, "/etc/rastreio/rastreio.env", "0644", env)
