@@ -160,7 +160,8 @@ func (o Object) Result() (r tracking.Result, ok bool) {
 // events decodes the history, skipping events that cannot be read or
 // dated, and returns it oldest first (the API sends newest first; events
 // sharing a timestamp keep the API's relative order, reversed).
-// Duplicate keys are dropped.
+// Duplicate keys are dropped; a history longer than tracking.MaxEvents
+// keeps its newest events (tracking.KeepNewest).
 func (o Object) events() []tracking.Event {
 	out := make([]tracking.Event, 0, len(o.Eventos))
 	seen := make(map[string]bool, len(o.Eventos))
@@ -181,7 +182,7 @@ func (o Object) events() []tracking.Event {
 		out = append(out, e)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
-	return out
+	return tracking.KeepNewest(out)
 }
 
 type wireResponse struct {

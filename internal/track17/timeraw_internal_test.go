@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/track17/track17test"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -29,5 +30,24 @@ func TestTimeRawLatestStatusAndStageFallback(t *testing.T) {
 	}
 	if r.Events[1].Kind != tracking.KindDelivered {
 		t.Errorf("latest_status Delivered not applied: newest is %s", r.Events[1].Kind)
+	}
+}
+
+// A 15,000-event history keeps its newest tracking.MaxEvents events and
+// the posting event.
+func TestResultKeepsNewestEvents(t *testing.T) {
+	const n = 15000
+	start := time.Date(2020, 1, 2, 12, 0, 0, 0, time.UTC)
+	var a accepted
+	if err := json.Unmarshal([]byte(`{"number":"QQ850419295BR","track_info":`+string(track17test.TrackInfo(n, start))+`}`), &a); err != nil {
+		t.Fatal(err)
+	}
+	r, ok := a.result()
+	if !ok || r.Status != tracking.Found || len(r.Events) != tracking.MaxEvents {
+		t.Fatalf("ok %v, status %v with %d events, want found with %d", ok, r.Status, len(r.Events), tracking.MaxEvents)
+	}
+	if first, last := r.Events[0], r.Events[len(r.Events)-1]; first.Kind != tracking.KindPosted || !first.At.Equal(start) ||
+		!last.At.Equal(start.Add((n-1)*6*time.Hour)) {
+		t.Fatalf("kept %s at %v … %v: want the posting event and the newest", first.Kind, first.At, last.At)
 	}
 }

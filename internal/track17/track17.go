@@ -367,6 +367,7 @@ func (a accepted) result() (tracking.Result, bool) {
 		}
 	}
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
+	evs = tracking.KeepNewest(evs)
 	// latest_status wins when the events disagree: a delivery 17TRACK
 	// reports in its status must end tracking even if the newest event
 	// reads otherwise.
