@@ -169,36 +169,69 @@ func FirstStatus(code, desc string, current tracking.Event, appeared bool) strin
 }
 
 // NewEvents announces events (oldest first) of code. When they do not
-// all fit in one message, the oldest are left out and counted.
+// all fit in one message, the oldest are left out and counted. It is
+// linear in the events and renders only those that can fit (counting
+// from the newest), so a history of thousands costs what a full message
+// costs.
 func NewEvents(code, desc string, events []tracking.Event) string {
 	head := Header("📦", code, desc)
-	blocks := make([]string, len(events))
-	for i, e := range events {
-		blocks[i] = eventBlock(e, code)
+	n := len(events)
+	var intro string
+	if n > 1 {
+		intro = fmt.Sprintf("\n%d atualizações, da mais antiga para a mais nova:", n)
 	}
-	for skip := 0; ; skip++ {
-		var b strings.Builder
-		b.WriteString(head)
-		shown := len(blocks) - skip
-		if len(blocks) > 1 {
-			fmt.Fprintf(&b, "\n%d atualizações, da mais antiga para a mais nova:", len(blocks))
-		}
-		if skip > 0 {
-			fmt.Fprintf(&b, "\n<i>(as %d mais antigas não cabem aqui; toque em 📜 Histórico para ver todas)</i>", skip)
-		}
-		for i, bl := range blocks[skip:] {
-			if i == 0 && len(blocks) == 1 {
-				b.WriteString("\n" + bl)
-				continue
-			}
-			b.WriteString("\n\n" + bl)
-		}
-		// A date mark may resolve to a longer text ("04/03/2025 às 14:35").
-		out := b.String()
-		if telegram.TextLen(out)+markSlack*strings.Count(out, markSep) <= telegram.MaxTextLen || shown <= 1 {
-			return out
-		}
+	sep := "\n\n"
+	if n == 1 {
+		sep = "\n"
 	}
+	// Walk from the newest, adding each block's cost (a date mark may
+	// resolve to a longer text, "04/03/2025 às 14:35": markSlack per
+	// separator). sum: head, intro and every block so far; shown: how
+	// many of the newest fit with the note counting the others (at least
+	// one). The walk stops once even the blocks alone overflow.
+	sum := cost(head) + cost(intro)
+	blocks := make([]string, 0, min(n, 32)) // newest first
+	shown, full := 0, false
+	for i := n - 1; i >= 0 && sum <= telegram.MaxTextLen; i-- {
+		bl := eventBlock(events[i], code)
+		blocks = append(blocks, bl)
+		sum += cost(sep) + cost(bl)
+		// One more block shown is one fewer counted in the note, whose
+		// count gets at most a digit shorter: once a block does not fit,
+		// no further one does.
+		fits := sum+cost(overflowNote(i)) <= telegram.MaxTextLen
+		if !full && (fits || shown == 0) {
+			shown = len(blocks)
+		}
+		full = full || !fits
+	}
+	if len(blocks) == n && sum <= telegram.MaxTextLen {
+		shown = n // all of them, without the note (it may be longer than the oldest block)
+	}
+	var b strings.Builder
+	b.WriteString(head)
+	b.WriteString(intro)
+	b.WriteString(overflowNote(n - shown))
+	for i := shown - 1; i >= 0; i-- {
+		b.WriteString(sep)
+		b.WriteString(blocks[i])
+	}
+	return b.String()
+}
+
+// overflowNote says how many of the oldest events a notification left out
+// ("" for none).
+func overflowNote(skipped int) string {
+	if skipped == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\n<i>(as %d mais antigas não cabem aqui; toque em 📜 Histórico para ver mais)</i>", skipped)
+}
+
+// cost is how much of telegram.MaxTextLen s may take once its date marks
+// are resolved.
+func cost(s string) int {
+	return telegram.TextLen(s) + markSlack*strings.Count(s, markSep)
 }
 
 // InvalidCode says the provider calls code invalid and it is no longer
