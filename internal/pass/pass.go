@@ -1,7 +1,7 @@
 // Package pass runs one tracking pass: it expires what was tracked too
 // long, picks the due codes, asks the provider in batches (query.go),
-// stores new events and the notifications they cause in one transaction
-// each (store.SaveResults), and meanwhile has internal/delivery send the
+// stores new events and the notifications they cause in short
+// transactions, each code whole (store.SaveResults), and meanwhile has internal/delivery send the
 // outbox. Everything reads one injected clock, so a pass runs as well on
 // a virtual one. cmd/tracker wires it and logs the Summary as the pass's
 // last line.

@@ -78,7 +78,7 @@ func (q *query) run(ctx context.Context, due []store.Due, deadline time.Time) er
 	})
 	for a := range answers {
 		q.tally(ctx, a)
-		for more := true; more; { // what piled up goes in the same transaction
+		for more := true; more; { // what piled up is saved with it
 			select {
 			case a, ok := <-answers:
 				if ok {
@@ -179,20 +179,23 @@ func (q *query) tally(ctx context.Context, a answer) {
 	}
 }
 
-// save stores the pending results in one transaction and wakes delivery
-// when they queued messages. After a failed save nothing more is saved.
+// save stores the pending results (store.SaveResults: short
+// transactions) and wakes delivery when they queued messages. After a
+// failed save nothing more is saved.
 func (q *query) save() {
 	defer func() { q.pending = q.pending[:0] }()
 	if len(q.pending) == 0 || q.saveErr != nil {
 		return
 	}
+	// A long save commits in parts: what it committed before an error
+	// counts, and is delivered.
 	st, err := q.store.SaveResults(q.db, q.sum.Pass, q.pending, q.opt.Render)
 	if err != nil {
 		q.saveErr = fmt.Errorf("pass: %w", err)
 		q.stop("database error", q.saveErr)
-		return
+	} else {
+		q.sum.Checked += len(q.pending)
 	}
-	q.sum.Checked += len(q.pending)
 	q.sum.Found += st.Found
 	q.sum.NotFound += st.NotFound
 	q.sum.Invalid += st.Invalid
@@ -200,6 +203,9 @@ func (q *query) save() {
 	q.sum.Queued += st.Queued
 	if st.Queued > 0 {
 		q.wake()
+	}
+	if err != nil {
+		return
 	}
 	if now := q.clock.Now(); q.opt.Progress != nil && now.Sub(q.progress) >= progressEvery {
 		q.progress = now

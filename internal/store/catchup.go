@@ -9,10 +9,11 @@ import (
 // CatchUp queues the notifications owed to chats that lag behind their
 // parcels' events: a chat that added a code another chat already tracks
 // (its first message: the current status) and a chat that was paused and
-// resumed (every event it missed). It returns how many it queued.
+// resumed (every event it missed). It returns how many it queued. Like
+// SaveResults, it commits every MaxWriteHold.
 func (s *Store) CatchUp(ctx context.Context, render RenderFunc) (int, error) {
 	const chunk = 500
-	total := 0
+	total, yield := 0, false
 	for {
 		rows, err := s.db.QueryContext(ctx, `
 SELECT DISTINCT t.code FROM tracked t
@@ -40,7 +41,8 @@ LIMIT ?`, chunk)
 		if len(codes) == 0 {
 			return total, nil
 		}
-		err = s.inTx(ctx, func(tx *sql.Tx) error {
+		cut := false
+		err = s.shortTx(ctx, yield, func(tx *sql.Tx, hold *holdTimer) error {
 			w, err := newSaver(ctx, tx, s.unix(), render)
 			if err != nil {
 				return err
@@ -59,14 +61,19 @@ LIMIT ?`, chunk)
 					return err
 				}
 				total += n
+				if hold.over() {
+					cut = true // the codes left are still lagging: the next query finds them
+					break
+				}
 			}
 			return nil
 		})
 		if err != nil {
 			return total, fmt.Errorf("store: catch up: %w", err)
 		}
-		if len(codes) < chunk {
+		if len(codes) < chunk && !cut {
 			return total, nil
 		}
+		yield = true
 	}
 }

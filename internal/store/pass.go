@@ -16,7 +16,8 @@ import (
 //   - pass.go (this file): the parcel states, beginning a pass (its
 //     counter and start time) and choosing the due codes;
 //   - save.go: saving a provider's answers with the notifications they
-//     cause (the outbox) in one transaction;
+//     cause (the outbox), each code in one transaction;
+//   - hold.go: how long one write transaction may hold the lock;
 //   - catchup.go: what chats that lag behind their parcels are owed;
 //   - expire.go: codes tracked too long leave the list.
 //

@@ -65,32 +65,46 @@ func (a *SaveStats) add(b SaveStats) {
 	a.Queued += b.Queued
 }
 
-// SaveResults stores the answers of pass in one transaction: new events
-// (deduplicated), each parcel's state, last status and backoff, and the
-// notifications for every chat not paused that tracks the code, rendered
-// by render and queued in the outbox. Each chat's watermark moves with the
-// notifications, so no event is announced twice to a chat.
+// SaveResults stores the answers of pass: new events (deduplicated, at
+// most tracking.MaxEvents of one answer), each parcel's state, last status
+// and backoff, and the notifications for every chat not paused that tracks
+// the code, rendered by render and queued in the outbox. Each chat's
+// watermark moves with the notifications, so no event is announced twice
+// to a chat. Each code is saved whole in one transaction; a long save
+// commits between codes every MaxWriteHold and lets other writers in (see
+// shortTx), so the bot never waits long for the database. On error, the
+// stats count what was committed before it.
 func (s *Store) SaveResults(ctx context.Context, pass int64, results []Checked, render RenderFunc) (SaveStats, error) {
 	var total SaveStats
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		w, err := newSaver(ctx, tx, s.unix(), render)
-		if err != nil {
-			return err
-		}
-		defer w.close()
-		w.schedule = s.schedule
-		total = SaveStats{}
-		for _, c := range results {
-			st, err := w.save(ctx, pass, c)
+	for done := 0; done < len(results); {
+		var chunk SaveStats
+		n := 0
+		err := s.shortTx(ctx, done > 0, func(tx *sql.Tx, hold *holdTimer) error {
+			w, err := newSaver(ctx, tx, s.unix(), render)
 			if err != nil {
-				return fmt.Errorf("%s: %w", c.Code, err)
+				return err
 			}
-			total.add(st)
+			defer w.close()
+			w.schedule = s.schedule
+			chunk, n = SaveStats{}, 0
+			for _, c := range results[done:] {
+				st, err := w.save(ctx, pass, c)
+				if err != nil {
+					return fmt.Errorf("%s: %w", c.Code, err)
+				}
+				chunk.add(st)
+				n++
+				if hold.over() {
+					break
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("store: save results: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return SaveStats{}, fmt.Errorf("store: save results: %w", err)
+		total.add(chunk)
+		done += n
 	}
 	return total, nil
 }
@@ -257,6 +271,7 @@ func (w *saver) save(ctx context.Context, pass int64, c Checked) (SaveStats, err
 
 func (w *saver) saveFound(ctx context.Context, pass int64, p *parcelRow, r tracking.Result, st SaveStats) (SaveStats, error) {
 	prevState, prevLast := p.state, p.lastEventID
+	r.Events = tracking.KeepNewest(r.Events) // whatever the provider
 	var fresh []Event
 	for _, e := range r.Events {
 		id, err := evInsert(ctx, w.insEvent, p.code, r.Provider, e, w.now)

@@ -54,7 +54,11 @@ type openOptions struct {
 	driver      string
 	noSync      bool
 	synchronous string
+	busy        time.Duration
 }
+
+// busyTimeout replaces BusyTimeout (tests: a wait longer than d fails).
+func busyTimeout(d time.Duration) Option { return func(o *openOptions) { o.busy = d } }
 
 // Throwaway opens a database that runs many passes in one process and
 // may be lost: commits do not wait for the disk (PRAGMA synchronous=OFF;
@@ -102,7 +106,7 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 // Open opens (creating if needed) the database at path, checks that WAL
 // is on and applies pending migrations.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	o := openOptions{driver: "sqlite3", synchronous: "NORMAL"}
+	o := openOptions{driver: "sqlite3", synchronous: "NORMAL", busy: BusyTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -111,7 +115,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	q := url.Values{}
-	q.Set("_busy_timeout", strconv.Itoa(int(BusyTimeout/time.Millisecond)))
+	q.Set("_busy_timeout", strconv.Itoa(int(o.busy/time.Millisecond)))
 	q.Set("_foreign_keys", "on")
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", o.synchronous)
