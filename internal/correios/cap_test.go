@@ -1,11 +1,13 @@
 package correios_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/correios/correiostest"
+	"github.com/rastreio/rastreio/internal/providerhttp"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -46,4 +48,29 @@ func TestParseKeepsNewestEvents(t *testing.T) {
 		}
 		checkCapped(t, r, n, start)
 	})
+}
+
+// A batch whose answer passes providerhttp.MaxBody fails alone: the
+// batches around it are answered, the client does not give up however
+// many there are, and nothing panics.
+func TestOverCapBodyFailsItsBatchOnly(t *testing.T) {
+	srv := correiostest.NewTB(t, correiostest.Options{User: testUser, AccessCode: testPass})
+	start := time.Date(2025, 1, 2, 8, 0, 0, 0, time.UTC)
+	huge := correiostest.Object("QH991577104BR", 8000, start)
+	if len(huge) <= providerhttp.MaxBody {
+		t.Fatalf("the huge answer has %d bytes, not over the cap", len(huge))
+	}
+	srv.SetObject("QH991577104BR", huge)
+	srv.SetObject("QQ850419295BR", correiostest.Object("QQ850419295BR", 6, start))
+	c := newClient(t, srv.URL, &memTokens{}, nil)
+	for round := range 4 { // more than the client's MaxFailures
+		_, err := c.Track(t.Context(), []string{"QH991577104BR", "LE449872154SE"})
+		if !errors.Is(err, providerhttp.ErrBodyTooLarge) || !errors.Is(err, tracking.ErrUnavailable) {
+			t.Fatalf("round %d: over-cap batch: %v, want ErrBodyTooLarge (unavailable)", round, err)
+		}
+		got, err := c.Track(t.Context(), []string{"QQ850419295BR"})
+		if err != nil || got["QQ850419295BR"].Status != tracking.Found || len(got["QQ850419295BR"].Events) != 6 {
+			t.Fatalf("round %d: the next batch: %v, %v", round, got, err)
+		}
+	}
 }

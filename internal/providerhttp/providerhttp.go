@@ -37,8 +37,15 @@ const (
 	// RatePacing is the share of the configured rate the client uses, so
 	// that jitter in request arrival never trips the provider's bucket.
 	RatePacing = 0.95
-	maxBody    = 8 << 20
-	drainBody  = 64 << 10
+	// MaxBody is the largest successful body read. Real answers are small:
+	// the official API's fixtures take 1.5 to 3.7 KB per code (6 events),
+	// 17TRACK's 4.1 KB per number, and no real answer seen reaches 10 KB
+	// per code. The largest call, 50 codes to the official API, is then
+	// under 500 KB even at 10 KB each: 1 MiB leaves twice that, and keeps
+	// a broken or hostile provider from making a pass read and decode
+	// megabytes (tracking.MaxEvents bounds what is kept of what fits).
+	MaxBody   = 1 << 20
+	drainBody = 64 << 10
 )
 
 // Reply is an HTTP answer read in full (bounded).
@@ -129,6 +136,22 @@ func (e *redirectError) Error() string {
 
 func (e *redirectError) Unwrap() []error { return []error{ErrRedirect, tracking.ErrUnavailable} }
 
+// ErrBodyTooLarge is a successful answer whose body passes MaxBody. It
+// fails that call only, without retries (asking again gets the same body)
+// and without counting towards giving up on the provider, which did answer;
+// it wraps tracking.ErrUnavailable, as any unusable body.
+var ErrBodyTooLarge = errors.New("body too large")
+
+type bodyTooLargeError struct{ provider string }
+
+func (e *bodyTooLargeError) Error() string {
+	return fmt.Sprintf("%s answered with a body over %d bytes; refused", e.provider, MaxBody)
+}
+
+func (e *bodyTooLargeError) Unwrap() []error {
+	return []error{ErrBodyTooLarge, tracking.ErrUnavailable}
+}
+
 // Tuning is the tuning in force (defaults applied).
 func (c *Client) Tuning() Tuning { return c.t }
 
@@ -211,6 +234,10 @@ func (c *Client) Send(ctx context.Context, build func(context.Context) (*http.Re
 			c.failures.Store(0)
 			return res, nil
 		}
+		if errors.Is(err, ErrBodyTooLarge) {
+			c.failures.Store(0) // it answered: not a dead provider
+			return Reply{}, err
+		}
 		if err == nil {
 			err = fmt.Errorf("status %d", res.Status)
 		}
@@ -246,18 +273,22 @@ func (c *Client) attempt(ctx context.Context, build func(context.Context) (*http
 	}
 	defer resp.Body.Close()
 	res := Reply{Status: resp.StatusCode, Header: resp.Header}
-	limit := int64(maxBody)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
+	if ok && resp.ContentLength > MaxBody {
+		return Reply{}, &bodyTooLargeError{provider: c.name} // said so up front: not read
+	}
+	limit := int64(MaxBody)
+	if !ok {
 		limit = drainBody
 	}
 	res.Body, err = io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
 		return Reply{}, fmt.Errorf("read body: %w", scrub(err))
 	}
-	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+	if ok {
 		// A body over the limit would be cut: refuse it rather than parse half.
 		if n, _ := io.CopyN(io.Discard, resp.Body, 1); n > 0 {
-			return res, fmt.Errorf("body over %d bytes", maxBody)
+			return Reply{}, &bodyTooLargeError{provider: c.name}
 		}
 	} else {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, drainBody))
