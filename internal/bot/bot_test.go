@@ -1149,3 +1149,35 @@ func TestForwardedMessageKeepsNames(t *testing.T) {
 	// The person's own message still renames.
 	mustContain(t, h.say(1, code1+" tênis azul").Text, "Descrição atualizada", "tênis azul · "+code1)
 }
+
+// A code with 30,000 stored events: the 📜 button sends one message, the
+// newest events that fit (at most HistoryMax) and how many came before.
+func TestHistoryOfThousandsIsOneMessage(t *testing.T) {
+	h := newHarness(t)
+	h.say(1, code1+" tênis")
+	const total = 30000
+	at := time.Date(2024, 3, 5, 17, 32, 0, 0, time.UTC)
+	evs := make([]storetest.Event, total)
+	for i := range evs {
+		evs[i] = storetest.Event{Code: code1, Key: strconv.Itoa(i), Kind: "transit", Description: "Objeto em transferência - por favor aguarde",
+			Location: "CAJAMAR/SP", At: at.Add(time.Duration(i-total) * time.Minute)}
+	}
+	evs[total-1].Kind, evs[total-1].Description, evs[total-1].At = "out_for_delivery", "Objeto saiu para entrega ao destinatário", at
+	h.db.AddEvents(evs...)
+	list := h.say(1, "/pacotes")
+	before := len(h.fake.Messages(1))
+	h.press(1, 0, list.MessageID, "h:"+code1)
+	got := h.fake.Messages(1)[before:]
+	if len(got) != 1 {
+		t.Fatalf("the history took %d messages, want one", len(got))
+	}
+	hist := got[0].Text
+	shown := strings.Count(hist, "🕒")
+	if shown < 10 || shown > bot.HistoryMax || telegram.TextLen(got[0].Params.Get("text")) > telegram.MaxTextLen {
+		t.Fatalf("%d events shown in %d characters, want 10 to %d in one message:\n%s", shown, telegram.TextLen(hist), bot.HistoryMax, hist)
+	}
+	mustContain(t, hist, fmt.Sprintf("… e mais %d movimentações anteriores", total-shown), "Saiu para entrega")
+	if i, j := strings.Index(hist, "anteriores"), strings.Index(hist, "Saiu para entrega"); i > j {
+		t.Fatalf("the count of earlier events is not above the oldest shown:\n%s", hist)
+	}
+}

@@ -102,14 +102,12 @@ func (b *Bot) showHistory(ctx context.Context, chat *tgbotapi.Chat, code string)
 		b.log.Error("reading a package failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
 		return "Não consegui ler o histórico agora."
 	}
-	evs, err := b.st.Events(ctx, code)
+	evs, total, err := b.st.RecentEvents(ctx, code, HistoryMax)
 	if err != nil {
 		b.log.Error("reading events failed", slog.String("code", code), slog.Any("error", err))
 		return "Não consegui ler o histórico agora."
 	}
-	for _, text := range renderHistory(p, evs, b.now()) {
-		b.reply(ctx, chat.ID, text, nil)
-	}
+	b.reply(ctx, chat.ID, renderHistory(p, evs, total, b.now()), nil)
 	return ""
 }
 

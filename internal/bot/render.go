@@ -203,17 +203,41 @@ func renderList(ps []store.Package, max int, group bool, now time.Time) []listPa
 	return pages
 }
 
-// renderHistory renders a parcel's stored events, oldest first.
-func renderHistory(p store.Package, evs []store.Event, now time.Time) []string {
+// HistoryMax is how many events the 📜 history shows: the newest, in one
+// message, the earlier ones counted.
+const HistoryMax = 30
+
+// renderHistory renders a parcel's history as one message: evs (its
+// newest events, oldest first) out of total, the earlier ones counted
+// ("… e mais N anteriores"). Events that do not fit in one message are
+// left out from the oldest, and counted too.
+func renderHistory(p store.Package, evs []store.Event, total int, now time.Time) string {
 	header := message.Header("📜", p.Code, p.Description) + "\n<b>Histórico</b>"
 	if len(evs) == 0 {
-		return []string{header + "\n\n" + historyEmpty + "\n" + statusLines(p, now)}
+		return header + "\n\n" + historyEmpty + "\n" + statusLines(p, now)
 	}
-	blocks := []string{header}
-	for _, e := range evs {
-		blocks = append(blocks, message.HistoryLines(e.Event, message.When(e.At, now)))
+	blocks := make([]string, len(evs))
+	for i, e := range evs {
+		blocks[i] = message.HistoryLines(e.Event, message.When(e.At, now))
 	}
-	return joinBlocks(blocks, "\n\n")
+	// From the newest, while they fit with the line counting the others
+	// (at least one).
+	n, shown := telegram.TextLen(header), 0
+	for shown < len(blocks) {
+		c := len("\n\n") + telegram.TextLen(blocks[len(blocks)-1-shown])
+		if shown > 0 && n+c+telegram.TextLen(historyEarlier(total-shown-1)) > telegram.MaxTextLen {
+			break
+		}
+		n += c
+		shown++
+	}
+	var b strings.Builder
+	b.WriteString(header)
+	b.WriteString(historyEarlier(total - shown))
+	for _, bl := range blocks[len(blocks)-shown:] {
+		b.WriteString("\n\n" + bl)
+	}
+	return b.String()
 }
 
 // renderAdded answers a message with codes: every accepted code named,

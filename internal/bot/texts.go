@@ -340,3 +340,15 @@ const (
 func truncatedText(max int) string {
 	return fmt.Sprintf("ℹ️ Li só os %d primeiros códigos da mensagem; mande os outros em seguida.", max)
 }
+
+// historyEarlier counts the events the history leaves out, above the
+// oldest it shows ("" for none).
+func historyEarlier(n int) string {
+	switch {
+	case n <= 0:
+		return ""
+	case n == 1:
+		return "\n<i>… e mais 1 movimentação anterior</i>"
+	}
+	return fmt.Sprintf("\n<i>… e mais %d movimentações anteriores</i>", n)
+}

@@ -108,8 +108,9 @@ func TestTextsGolden(t *testing.T) {
 		"added_group":         strings.Join(renderAdded(added, trackcode.Findings{}, 100, 200, true), "\n=====\n"),
 		"list":                renderList(ps, 100, false, now)[0].text,
 		"list_group_near_cap": renderList(ps, 3, true, now)[0].text,
-		"history":             strings.Join(renderHistory(ps[0], evs, now), "\n=====\n"),
-		"history_empty":       strings.Join(renderHistory(ps[2], nil, now), "\n=====\n"),
+		"history":             renderHistory(ps[0], evs, len(evs), now),
+		"history_earlier":     renderHistory(ps[0], evs, len(evs)+170, now),
+		"history_empty":       renderHistory(ps[2], nil, 0, now),
 	}
 	for _, m := range []struct {
 		name string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,26 @@ func (s *Store) Events(ctx context.Context, code string) ([]Event, error) {
 		return nil, fmt.Errorf("store: events of %s: %w", code, err)
 	}
 	return evs, nil
+}
+
+// RecentEvents returns code's newest n events, oldest first, and how
+// many it has in all (the bot's history view shows the last ones and
+// counts the others).
+func (s *Store) RecentEvents(ctx context.Context, code string, n int) ([]Event, int, error) {
+	var total int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM events WHERE code = ?", code).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("store: events of %s: %w", code, err)
+	}
+	rows, err := s.db.QueryContext(ctx, evSelect+" WHERE code = ? ORDER BY happened_at DESC, id DESC LIMIT ?", code, n)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: events of %s: %w", code, err)
+	}
+	evs, err := evScan(rows)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: events of %s: %w", code, err)
+	}
+	slices.Reverse(evs)
+	return evs, max(total, len(evs)), nil
 }
 
 const evSelect = "SELECT id, code, event_key, codigo, tipo, kind, description, detail, location, destination, address, happened_at, provider FROM events"

@@ -220,12 +220,22 @@ type Event struct {
 	At          time.Time
 }
 
-// AddEvents stores events of parcels that exist.
+// AddEvents stores events of parcels that exist, in one transaction.
 func (d *DB) AddEvents(evs ...Event) {
 	d.tb.Helper()
+	tx, err := d.db.Begin()
+	if err != nil {
+		d.tb.Fatalf("storetest: %v", err)
+	}
+	defer tx.Rollback()
 	for _, e := range evs {
-		d.exec(`INSERT INTO events (code, event_key, kind, description, location, happened_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 0)`,
-			e.Code, e.Key, e.Kind, e.Description, e.Location, e.At.Unix())
+		if _, err := tx.Exec(`INSERT INTO events (code, event_key, kind, description, location, happened_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 0)`,
+			e.Code, e.Key, e.Kind, e.Description, e.Location, e.At.Unix()); err != nil {
+			d.tb.Fatalf("storetest: %v", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		d.tb.Fatalf("storetest: %v", err)
 	}
 }
 
