@@ -169,10 +169,9 @@ func FirstStatus(code, desc string, current tracking.Event, appeared bool) strin
 }
 
 // NewEvents announces events (oldest first) of code. When they do not
-// all fit in one message, the oldest are left out and counted. It is
-// linear in the events and renders only those that can fit (counting
-// from the newest), so a history of thousands costs what a full message
-// costs.
+// all fit in one message, the oldest are left out and counted. It
+// renders events from the newest until one does not fit, so a history of
+// thousands costs what a full message costs.
 func NewEvents(code, desc string, events []tracking.Event) string {
 	head := Header("📦", code, desc)
 	n := len(events)
