@@ -206,6 +206,14 @@ func TestBrowserStory(t *testing.T) {
 	n = p.count()
 	p.waitJS("the group's first status", botSays(n, "DG049186226BR", "livros"), 30*time.Second)
 	p.screenshot("group")
+	// Erasing the group's data: only administrators may, and the person
+	// at the page is the group's creator.
+	n = p.count()
+	p.send("/apagar_meus_dados")
+	p.waitJS("the erase question", botSays(n, "tem certeza"), 15*time.Second)
+	p.press("🗑 Sim")
+	p.waitJS("the group erased", botSays(n, "apaguei tudo deste grupo"), 15*time.Second)
+	p.screenshot("group-erased")
 
 	// A phone-sized screen: the switcher replaces the sidebar.
 	p.run(chromedp.EmulateViewport(390, 760))

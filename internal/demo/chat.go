@@ -17,7 +17,13 @@ const (
 	UserID    = 1001 // the person at the page
 	UserName  = "Você"
 	PrivateID = UserID // a private chat's id is the person's
-	GroupID   = -2001  // a group with the person and the bot
+	GroupID   = -2001  // a group with the person (its creator) and the bot
+)
+
+// The demo bot's name and @username (getMe).
+const (
+	BotName     = "Rastreio"
+	BotUserName = "RastreioBot"
 )
 
 // Button is an inline-keyboard button.
@@ -107,6 +113,10 @@ func NewHub(fake *telegramtest.Server) *Hub {
 	fake.KeepFiles(true)
 	fake.KeepCalls(false)
 	fake.SetObserver(h.observe)
+	// The bot as people would know it, and the person at the page is
+	// the group's creator: in groups only administrators may erase.
+	fake.SetBotUser(BotName, BotUserName)
+	fake.SetMember(GroupID, UserID, "creator")
 	return h
 }
 

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,38 @@ func TestHub(t *testing.T) {
 	defer hub.Unsubscribe(ch2)
 	if len(reset.Messages) != 3 || len(reset.Commands["group"]) != 2 || !strings.Contains(reset.Messages[2].Text, "QQ850419295BR") {
 		t.Fatalf("reset %+v", reset)
+	}
+}
+
+// The demo's bot is @RastreioBot, and the person is the group's creator,
+// so /apagar_meus_dados works in the group (only administrators erase).
+func TestHubIdentity(t *testing.T) {
+	fake := telegramtest.New(t)
+	hub := NewHub(fake)
+	bot, err := telegram.New(t.Context(), fake.Token, fake.Endpoint(), telegram.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if self := bot.Self(); self.FirstName != "Rastreio" || self.UserName != "RastreioBot" {
+		t.Fatalf("getMe: %s @%s, want Rastreio @RastreioBot", self.FirstName, self.UserName)
+	}
+	for _, c := range []struct {
+		chat   int64
+		status string
+	}{{GroupID, "creator"}, {-999, "member"}} {
+		resp, err := bot.Request(tgbotapi.GetChatMemberConfig{ChatConfigWithUser: tgbotapi.ChatConfigWithUser{ChatID: c.chat, UserID: UserID}})
+		var m tgbotapi.ChatMember
+		if err == nil {
+			err = json.Unmarshal(resp.Result, &m)
+		}
+		if err != nil || m.Status != c.status {
+			t.Fatalf("the person in chat %d: %q, %v; want %s", c.chat, m.Status, err, c.status)
+		}
+	}
+	for text, seen := range map[string]bool{"/pacotes@RastreioBot": true, "/pacotes@" + telegramtest.BotUserName: false} {
+		m, err := hub.Send(GroupID, text)
+		if err != nil || m.Unseen == seen {
+			t.Fatalf("%s in the group: %+v, %v; want seen %v", text, m, err, seen)
+		}
 	}
 }

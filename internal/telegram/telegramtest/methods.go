@@ -20,7 +20,13 @@ const (
 )
 
 func (s *Server) bot() tgbotapi.User {
-	return tgbotapi.User{ID: BotID, IsBot: true, FirstName: "Rastreio", UserName: BotUserName, CanJoinGroups: true}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.botLocked()
+}
+
+func (s *Server) botLocked() tgbotapi.User {
+	return tgbotapi.User{ID: BotID, IsBot: true, FirstName: s.botName, UserName: s.botUserName, CanJoinGroups: true}
 }
 
 // handle answers one call that no fault intercepted.
@@ -269,7 +275,7 @@ func (s *Server) newMessageLocked(chatID int64) tgbotapi.Message {
 	s.msgSeq[chatID]++
 	return tgbotapi.Message{
 		MessageID: s.msgSeq[chatID],
-		From:      func() *tgbotapi.User { u := s.bot(); return &u }(),
+		From:      func() *tgbotapi.User { u := s.botLocked(); return &u }(),
 		Date:      int(s.now().Unix()),
 		Chat:      Chat(chatID),
 	}
@@ -409,7 +415,7 @@ func (s *Server) editMessage(c *Call) (any, *apiError) {
 		return nil, badRequest("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
 	}
 	s.msgs[key] = next
-	m := tgbotapi.Message{MessageID: msgID, From: func() *tgbotapi.User { u := s.bot(); return &u }(), Date: int(s.now().Unix()), Chat: Chat(c.ChatID), Text: next.text, ReplyMarkup: markup}
+	m := tgbotapi.Message{MessageID: msgID, From: func() *tgbotapi.User { u := s.botLocked(); return &u }(), Date: int(s.now().Unix()), Chat: Chat(c.ChatID), Text: next.text, ReplyMarkup: markup}
 	return m, nil
 }
 

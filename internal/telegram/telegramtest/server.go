@@ -43,9 +43,10 @@ type TB interface {
 // DefaultToken is the token New accepts.
 const DefaultToken = "123456789:TEST-fake-token-abcdefghijklmnop"
 
-// Bot identity answered by getMe.
+// Bot identity answered by getMe (SetBotUser changes the names).
 const (
 	BotID       = 123456789
+	BotName     = "Rastreio"
 	BotUserName = "RastreioTestBot"
 )
 
@@ -175,6 +176,8 @@ type Server struct {
 	blocked      map[int64]Fault
 	migrated     map[int64]int64
 	members      map[[2]int64]string // chat, user → getChatMember status
+	botName      string              // getMe first_name
+	botUserName  string              // getMe username
 	failAll      *Fault
 	rules        []Rule
 	latency      time.Duration
@@ -194,22 +197,24 @@ func New(tb TB) *Server {
 // NewUnstarted returns a server for token; configure it, then Start it.
 func NewUnstarted(token string) *Server {
 	s := &Server{
-		Token:      token,
-		done:       make(chan struct{}),
-		changed:    make(chan struct{}),
-		keepCalls:  true,
-		ncalls:     map[string]int{},
-		nextUpdate: 1000,
-		callbacks:  map[string]bool{},
-		files:      map[string]bool{},
-		fileData:   map[string]Upload{},
-		msgSeq:     map[int64]int{},
-		msgs:       map[[2]int64]sentMessage{},
-		failNext:   map[int64][]Fault{},
-		blocked:    map[int64]Fault{},
-		migrated:   map[int64]int64{},
-		members:    map[[2]int64]string{},
-		now:        time.Now,
+		Token:       token,
+		done:        make(chan struct{}),
+		changed:     make(chan struct{}),
+		keepCalls:   true,
+		ncalls:      map[string]int{},
+		nextUpdate:  1000,
+		callbacks:   map[string]bool{},
+		files:       map[string]bool{},
+		fileData:    map[string]Upload{},
+		msgSeq:      map[int64]int{},
+		msgs:        map[[2]int64]sentMessage{},
+		failNext:    map[int64][]Fault{},
+		blocked:     map[int64]Fault{},
+		migrated:    map[int64]int64{},
+		members:     map[[2]int64]string{},
+		botName:     BotName,
+		botUserName: BotUserName,
+		now:         time.Now,
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	return s
@@ -333,6 +338,15 @@ func (s *Server) Migrate(from, to int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.migrated[from] = to
+}
+
+// SetBotUser sets the bot's name and @username (without @) that getMe
+// answers and that commands addressed to the bot name ("/pacotes@name");
+// the defaults are BotName and BotUserName. Set it before the bot starts.
+func (s *Server) SetBotUser(name, userName string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.botName, s.botUserName = name, userName
 }
 
 // SetMember sets what getChatMember answers for userID in chatID:
@@ -555,7 +569,7 @@ func (s *Server) PushFromUser(chatID, fromID int64, text string) (*tgbotapi.Mess
 		fromID = chatID
 	}
 	m := s.NewMessage(chatID, fromID, text)
-	if ChatType(chatID) != "private" && !CommandForBot(text) {
+	if ChatType(chatID) != "private" && !s.CommandForBot(text) {
 		return m, false
 	}
 	s.PushUpdate(tgbotapi.Update{Message: m})
@@ -564,7 +578,13 @@ func (s *Server) PushFromUser(chatID, fromID int64, text string) (*tgbotapi.Mess
 
 // CommandForBot reports whether a group message reaches a bot in privacy
 // mode: a command, bare or addressed to this bot (BotUserName).
-func CommandForBot(text string) bool {
+func CommandForBot(text string) bool { return commandFor(text, BotUserName) }
+
+// CommandForBot is the package's CommandForBot for this server's bot
+// (SetBotUser).
+func (s *Server) CommandForBot(text string) bool { return commandFor(text, s.bot().UserName) }
+
+func commandFor(text, userName string) bool {
 	if !strings.HasPrefix(text, "/") || len(text) < 2 {
 		return false
 	}
@@ -573,7 +593,7 @@ func CommandForBot(text string) bool {
 		cmd = cmd[:n]
 	}
 	_, to, addressed := strings.Cut(cmd, "@")
-	return !addressed || strings.EqualFold(to, BotUserName)
+	return !addressed || strings.EqualFold(to, userName)
 }
 
 // PushCallback queues a press on an inline button carrying data, under
@@ -588,6 +608,7 @@ func (s *Server) PushCallback(chatID, fromID int64, messageID int, data string) 
 	id := fmt.Sprintf("cb%d", s.nextCbID)
 	sent := s.msgs[[2]int64{chatID, int64(messageID)}]
 	s.mu.Unlock()
+	self := s.bot()
 	var markup *tgbotapi.InlineKeyboardMarkup
 	if sent.markup != "" {
 		markup = new(tgbotapi.InlineKeyboardMarkup)
@@ -599,7 +620,7 @@ func (s *Server) PushCallback(chatID, fromID int64, messageID int, data string) 
 	if messageID != 0 {
 		cq.Message = &tgbotapi.Message{
 			MessageID:   messageID,
-			From:        &tgbotapi.User{ID: BotID, IsBot: true, FirstName: "Rastreio", UserName: BotUserName},
+			From:        &tgbotapi.User{ID: self.ID, IsBot: true, FirstName: self.FirstName, UserName: self.UserName},
 			Date:        int(s.now().Unix()),
 			Chat:        Chat(chatID),
 			Text:        sent.text,
