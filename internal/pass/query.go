@@ -103,7 +103,7 @@ func (q *query) run(ctx context.Context, due []store.Due, deadline time.Time) er
 func (q *query) ask(bs []batch, answers chan<- answer) {
 	jobs := make(chan batch)
 	var workers sync.WaitGroup
-	for range q.opt.Workers {
+	for range min(q.opt.Workers, len(bs)) {
 		workers.Go(func() {
 			for b := range jobs {
 				if q.qctx.Err() != nil {

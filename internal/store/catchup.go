@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 )
 
 // CatchUp queues the notifications owed to chats that lag behind their
@@ -21,7 +22,7 @@ JOIN parcels p ON p.code = t.code
 JOIN chats c ON c.id = t.chat_id
 WHERE c.paused_at IS NULL AND t.notified_event_id < p.last_event_id
   AND p.state IN `+sqlStates(stateActive, stateFinal)+`
-LIMIT ?`, chunk)
+LIMIT `+strconv.Itoa(chunk))
 		if err != nil {
 			return total, fmt.Errorf("store: catch up: %w", err)
 		}
@@ -43,11 +44,10 @@ LIMIT ?`, chunk)
 		}
 		cut := false
 		err = s.shortTx(ctx, yield, func(tx *sql.Tx, hold *holdTimer) error {
-			w, err := newSaver(ctx, tx, s.unix(), render)
+			w, err := s.newSaver(ctx, tx, render)
 			if err != nil {
 				return err
 			}
-			defer w.close()
 			for _, code := range codes {
 				p, err := w.load(ctx, code)
 				if err != nil {

@@ -59,11 +59,10 @@ LIMIT 500`, notFound, final, idle)
 			return expired, queued, nil
 		}
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
-			w, err := newSaver(ctx, tx, s.unix(), render)
+			w, err := s.newSaver(ctx, tx, render)
 			if err != nil {
 				return err
 			}
-			defer w.close()
 			for _, e := range list {
 				n, err := w.notifyAll(ctx, e.code, e.kind)
 				if err != nil {

@@ -33,7 +33,7 @@ func (s *Store) PendingOutbox(ctx context.Context, afterID int64, limit int) ([]
 	rows, err := s.db.QueryContext(ctx, `
 SELECT o.id, o.chat_id, o.code, o.body, o.attempts FROM outbox o JOIN chats c ON c.id = o.chat_id
 WHERE o.id > ?2 AND `+outboxDue+`
-ORDER BY o.id LIMIT ?3`, s.unix(), afterID, limit)
+ORDER BY o.id`+sqlLimit(limit), s.unix(), afterID)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending outbox: %w", err)
 	}
@@ -58,7 +58,7 @@ func (s *Store) PendingOutboxChat(ctx context.Context, chatID, afterID int64, li
 	rows, err := s.db.QueryContext(ctx, `
 SELECT o.id, o.chat_id, o.code, o.body, o.attempts FROM outbox o JOIN chats c ON c.id = o.chat_id
 WHERE o.chat_id = ?2 AND o.id > ?3 AND `+outboxDue+`
-ORDER BY o.id LIMIT ?4`, s.unix(), chatID, afterID, limit)
+ORDER BY o.id`+sqlLimit(limit), s.unix(), chatID, afterID)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending outbox of chat %d: %w", chatID, err)
 	}

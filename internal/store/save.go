@@ -80,11 +80,10 @@ func (s *Store) SaveResults(ctx context.Context, pass int64, results []Checked, 
 		var chunk SaveStats
 		n := 0
 		err := s.shortTx(ctx, done > 0, func(tx *sql.Tx, hold *holdTimer) error {
-			w, err := newSaver(ctx, tx, s.unix(), render)
+			w, err := s.newSaver(ctx, tx, render)
 			if err != nil {
 				return err
 			}
-			defer w.close()
 			w.schedule = s.schedule
 			chunk, n = SaveStats{}, 0
 			for _, c := range results[done:] {
@@ -109,50 +108,46 @@ func (s *Store) SaveResults(ctx context.Context, pass int64, results []Checked, 
 	return total, nil
 }
 
-// saver holds the statements of one SaveResults/CatchUp transaction.
+// saver holds the statements of one SaveResults/CatchUp/ExpireParcels
+// transaction: the pool's prepared statements (Store.stmt) bound to the
+// transaction, so a pass does not re-parse them for every commit.
 type saver struct {
 	now      int64
 	render   RenderFunc
 	schedule ScheduleFunc // nil: next_due stays 0 (every pass)
-	stmts    []*sql.Stmt
 
-	selParcel, updParcel, insEvent, selTracked, selAfter, selNewest, insOutbox, updMark *sql.Stmt
+	selParcel, updParcel, selKeys, insEvent, selTracked, selAfter, selNewest, insOutbox, updMark *sql.Stmt
 }
 
 const parcelCols = "state, provider, last_kind, last_status, last_event_at, found_at, final_at, checked_at, checked_by, next_pass, misses, last_event_id, created_at, next_due"
 
-func newSaver(ctx context.Context, tx *sql.Tx, now int64, render RenderFunc) (*saver, error) {
-	w := &saver{now: now, render: render}
-	for _, p := range []struct {
-		dst **sql.Stmt
-		sql string
-	}{
-		{&w.selParcel, "SELECT " + parcelCols + " FROM parcels WHERE code = ?"},
-		{&w.updParcel, `UPDATE parcels SET state = ?, provider = ?, last_kind = ?, last_status = ?, last_event_at = ?,
-			found_at = ?, final_at = ?, checked_at = ?, checked_by = ?, next_pass = ?, misses = ?, last_event_id = ?, next_due = ? WHERE code = ?`},
-		{&w.insEvent, evInsertSQL},
-		{&w.selTracked, `SELECT t.chat_id, t.description, t.notified_event_id FROM tracked t JOIN chats c ON c.id = t.chat_id
-			WHERE t.code = ? AND c.paused_at IS NULL ORDER BY t.chat_id`},
-		{&w.selAfter, evSelect + " WHERE code = ? AND id > ? ORDER BY happened_at, id"},
-		{&w.selNewest, evSelect + " WHERE code = ? ORDER BY happened_at DESC, id DESC LIMIT 1"},
-		{&w.insOutbox, "INSERT INTO outbox (chat_id, code, body, created_at) VALUES (?, ?, ?, ?)"},
-		{&w.updMark, "UPDATE tracked SET notified_event_id = ? WHERE chat_id = ? AND code = ?"},
-	} {
-		st, err := tx.PrepareContext(ctx, p.sql)
-		if err != nil {
-			w.close()
-			return nil, err
-		}
-		*p.dst = st
-		w.stmts = append(w.stmts, st)
-	}
-	return w, nil
+// saverSQL are the saver's statements, in the order of saver's fields.
+var saverSQL = [...]string{
+	"SELECT " + parcelCols + " FROM parcels WHERE code = ?",
+	`UPDATE parcels SET state = ?, provider = ?, last_kind = ?, last_status = ?, last_event_at = ?,
+			found_at = ?, final_at = ?, checked_at = ?, checked_by = ?, next_pass = ?, misses = ?, last_event_id = ?, next_due = ? WHERE code = ?`,
+	"SELECT event_key FROM events WHERE code = ?",
+	evInsertSQL,
+	`SELECT t.chat_id, t.description, t.notified_event_id FROM tracked t JOIN chats c ON c.id = t.chat_id
+			WHERE t.code = ? AND c.paused_at IS NULL ORDER BY t.chat_id`,
+	evSelect + " WHERE code = ? AND id > ? ORDER BY happened_at, id",
+	evSelect + " WHERE code = ? ORDER BY happened_at DESC, id DESC LIMIT 1",
+	"INSERT INTO outbox (chat_id, code, body, created_at) VALUES (?, ?, ?, ?)",
+	"UPDATE tracked SET notified_event_id = ? WHERE chat_id = ? AND code = ?",
 }
 
-func (w *saver) close() {
-	for _, st := range w.stmts {
-		st.Close()
+func (s *Store) newSaver(ctx context.Context, tx *sql.Tx, render RenderFunc) (*saver, error) {
+	w := &saver{now: s.unix(), render: render}
+	dst := [...]**sql.Stmt{&w.selParcel, &w.updParcel, &w.selKeys, &w.insEvent, &w.selTracked, &w.selAfter, &w.selNewest, &w.insOutbox, &w.updMark}
+	for i, q := range saverSQL {
+		st, err := s.stmt(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		// Closed with the transaction; the pool's statement stays.
+		*dst[i] = tx.StmtContext(ctx, st)
 	}
+	return w, nil
 }
 
 // parcelRow is a parcels row as the tracker reads and writes it.
@@ -272,8 +267,19 @@ func (w *saver) save(ctx context.Context, pass int64, c Checked) (SaveStats, err
 func (w *saver) saveFound(ctx context.Context, pass int64, p *parcelRow, r tracking.Result, st SaveStats) (SaveStats, error) {
 	prevState, prevLast := p.state, p.lastEventID
 	r.Events = tracking.KeepNewest(r.Events) // whatever the provider
+	// Most answers repeat what is stored: read the stored keys once
+	// instead of trying to insert every event again.
+	known, err := w.keys(ctx, p.code)
+	if err != nil {
+		return st, err
+	}
 	var fresh []Event
 	for _, e := range r.Events {
+		k := evKey(e)
+		if known[k] {
+			continue
+		}
+		known[k] = true
 		id, err := evInsert(ctx, w.insEvent, p.code, r.Provider, e, w.now)
 		if err != nil {
 			return st, err
@@ -322,6 +328,11 @@ func (w *saver) saveFound(ctx context.Context, pass int64, p *parcelRow, r track
 	if err := w.store(ctx, p); err != nil {
 		return st, err
 	}
+	if len(fresh) == 0 {
+		// Nothing new: chats that still lag behind (added since, or
+		// resumed) are CatchUp's, which begins every pass.
+		return st, nil
+	}
 	sort.SliceStable(fresh, func(i, j int) bool { return fresh[i].At.Before(fresh[j].At) })
 	n, err := w.notifyLagging(ctx, p.code, p.lastEventID, prevLast, fresh, &newest, prevState == stateNotFound)
 	st.Queued = n
@@ -337,6 +348,24 @@ func newestEvent(evs []tracking.Event) tracking.Event {
 		}
 	}
 	return n
+}
+
+// keys returns the dedup keys of code's stored events.
+func (w *saver) keys(ctx context.Context, code string) (map[string]bool, error) {
+	rows, err := w.selKeys.QueryContext(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	known := map[string]bool{}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		known[k] = true
+	}
+	return known, rows.Err()
 }
 
 type trackingChat struct {
