@@ -44,10 +44,7 @@ LIMIT `+strconv.Itoa(chunk))
 		}
 		cut := false
 		err = s.shortTx(ctx, yield, func(tx *sql.Tx, hold *holdTimer) error {
-			w, err := s.newSaver(ctx, tx, render)
-			if err != nil {
-				return err
-			}
+			w := s.newSaver(tx, render)
 			for _, code := range codes {
 				p, err := w.load(ctx, code)
 				if err != nil {

@@ -59,10 +59,7 @@ LIMIT 500`, notFound, final, idle)
 			return expired, queued, nil
 		}
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
-			w, err := s.newSaver(ctx, tx, render)
-			if err != nil {
-				return err
-			}
+			w := s.newSaver(tx, render)
 			for _, e := range list {
 				n, err := w.notifyAll(ctx, e.code, e.kind)
 				if err != nil {

@@ -90,29 +90,35 @@ func (s *Store) LastPassAt(ctx context.Context) (time.Time, error) {
 }
 
 // BeginPass increments the pass counter, records the pass's start time
-// and returns the new pass number.
+// and returns the new pass number, in one statement.
 func (s *Store) BeginPass(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx,
-			"INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-			passAtKey, strconv.FormatInt(s.unix(), 10)); err != nil {
-			return err
-		}
-		var v string
-		err := tx.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", passKey).Scan(&v)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		n, _ = strconv.ParseInt(v, 10, 64)
-		n++
-		_, err = tx.ExecContext(ctx,
-			"INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-			passKey, strconv.FormatInt(n, 10))
-		return err
-	})
+	st, err := s.stmt(ctx, `
+INSERT INTO meta (key, value) VALUES (?1, '1'), (?2, ?3)
+ON CONFLICT (key) DO UPDATE SET value = CASE WHEN key = ?1 THEN CAST(value AS INTEGER) + 1 ELSE excluded.value END
+RETURNING key, value`)
 	if err != nil {
 		return 0, fmt.Errorf("store: begin pass: %w", err)
+	}
+	rows, err := st.QueryContext(ctx, passKey, passAtKey, strconv.FormatInt(s.unix(), 10))
+	if err != nil {
+		return 0, fmt.Errorf("store: begin pass: %w", err)
+	}
+	defer rows.Close()
+	var n int64
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return 0, fmt.Errorf("store: begin pass: %w", err)
+		}
+		if k == passKey {
+			n, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("store: begin pass: %w", err)
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("store: begin pass: the counter was not returned")
 	}
 	return n, nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -80,10 +81,7 @@ func (s *Store) SaveResults(ctx context.Context, pass int64, results []Checked, 
 		var chunk SaveStats
 		n := 0
 		err := s.shortTx(ctx, done > 0, func(tx *sql.Tx, hold *holdTimer) error {
-			w, err := s.newSaver(ctx, tx, render)
-			if err != nil {
-				return err
-			}
+			w := s.newSaver(tx, render)
 			w.schedule = s.schedule
 			chunk, n = SaveStats{}, 0
 			for _, c := range results[done:] {
@@ -109,45 +107,64 @@ func (s *Store) SaveResults(ctx context.Context, pass int64, results []Checked, 
 }
 
 // saver holds the statements of one SaveResults/CatchUp/ExpireParcels
-// transaction: the pool's prepared statements (Store.stmt) bound to the
-// transaction, so a pass does not re-parse them for every commit.
+// transaction: the pool's prepared statements (Store.stmt), bound to the
+// transaction when first used, so a pass does not parse them again for
+// every commit.
 type saver struct {
+	s        *Store
+	tx       *sql.Tx
 	now      int64
 	render   RenderFunc
 	schedule ScheduleFunc // nil: next_due stays 0 (every pass)
-
-	selParcel, updParcel, selKeys, insEvent, selTracked, selAfter, selNewest, insOutbox, updMark *sql.Stmt
+	stmts    [len(saverSQL)]*sql.Stmt
 }
 
 const parcelCols = "state, provider, last_kind, last_status, last_event_at, found_at, final_at, checked_at, checked_by, next_pass, misses, last_event_id, created_at, next_due"
 
-// saverSQL are the saver's statements, in the order of saver's fields.
+// The saver's statements.
+const (
+	selParcel = iota
+	selParcelKeys
+	updParcel
+	insEvent
+	selTracked
+	selAfter
+	selNewest
+	insOutbox
+	updMark
+)
+
 var saverSQL = [...]string{
-	"SELECT " + parcelCols + " FROM parcels WHERE code = ?",
-	`UPDATE parcels SET state = ?, provider = ?, last_kind = ?, last_status = ?, last_event_at = ?,
+	selParcel: "SELECT " + parcelCols + ", NULL FROM parcels WHERE code = ?",
+	// The parcel with its stored events' keys (a JSON array), to store
+	// only the events it does not have.
+	selParcelKeys: "SELECT " + parcelCols + ", (SELECT json_group_array(event_key) FROM events e WHERE e.code = p.code) FROM parcels p WHERE code = ?",
+	updParcel: `UPDATE parcels SET state = ?, provider = ?, last_kind = ?, last_status = ?, last_event_at = ?,
 			found_at = ?, final_at = ?, checked_at = ?, checked_by = ?, next_pass = ?, misses = ?, last_event_id = ?, next_due = ? WHERE code = ?`,
-	"SELECT event_key FROM events WHERE code = ?",
-	evInsertSQL,
-	`SELECT t.chat_id, t.description, t.notified_event_id FROM tracked t JOIN chats c ON c.id = t.chat_id
+	insEvent: evInsertSQL,
+	selTracked: `SELECT t.chat_id, t.description, t.notified_event_id FROM tracked t JOIN chats c ON c.id = t.chat_id
 			WHERE t.code = ? AND c.paused_at IS NULL ORDER BY t.chat_id`,
-	evSelect + " WHERE code = ? AND id > ? ORDER BY happened_at, id",
-	evSelect + " WHERE code = ? ORDER BY happened_at DESC, id DESC LIMIT 1",
-	"INSERT INTO outbox (chat_id, code, body, created_at) VALUES (?, ?, ?, ?)",
-	"UPDATE tracked SET notified_event_id = ? WHERE chat_id = ? AND code = ?",
+	selAfter:  evSelect + " WHERE code = ? AND id > ? ORDER BY happened_at, id",
+	selNewest: evSelect + " WHERE code = ? ORDER BY happened_at DESC, id DESC LIMIT 1",
+	insOutbox: "INSERT INTO outbox (chat_id, code, body, created_at) VALUES (?, ?, ?, ?)",
+	updMark:   "UPDATE tracked SET notified_event_id = ? WHERE chat_id = ? AND code = ?",
 }
 
-func (s *Store) newSaver(ctx context.Context, tx *sql.Tx, render RenderFunc) (*saver, error) {
-	w := &saver{now: s.unix(), render: render}
-	dst := [...]**sql.Stmt{&w.selParcel, &w.updParcel, &w.selKeys, &w.insEvent, &w.selTracked, &w.selAfter, &w.selNewest, &w.insOutbox, &w.updMark}
-	for i, q := range saverSQL {
-		st, err := s.stmt(ctx, q)
+func (s *Store) newSaver(tx *sql.Tx, render RenderFunc) *saver {
+	return &saver{s: s, tx: tx, now: s.unix(), render: render}
+}
+
+// stmt returns statement i bound to the transaction (closed with it; the
+// pool's statement stays).
+func (w *saver) stmt(ctx context.Context, i int) (*sql.Stmt, error) {
+	if w.stmts[i] == nil {
+		st, err := w.s.stmt(ctx, saverSQL[i])
 		if err != nil {
 			return nil, err
 		}
-		// Closed with the transaction; the pool's statement stays.
-		*dst[i] = tx.StmtContext(ctx, st)
+		w.stmts[i] = w.tx.StmtContext(ctx, st)
 	}
-	return w, nil
+	return w.stmts[i], nil
 }
 
 // parcelRow is a parcels row as the tracker reads and writes it.
@@ -164,17 +181,46 @@ type parcelRow struct {
 }
 
 func (w *saver) load(ctx context.Context, code string) (*parcelRow, error) {
-	p := &parcelRow{code: code}
-	err := w.selParcel.QueryRowContext(ctx, code).Scan(&p.state, &p.provider, &p.lastKind, &p.lastStatus,
-		&p.lastEventAt, &p.foundAt, &p.finalAt, &p.checkedAt, &p.checkedBy, &p.nextPass, &p.misses, &p.lastEventID, &p.createdAt, &p.nextDue)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil // removed meanwhile (the last chat deleted it)
-	}
+	p, _, err := w.loadWith(ctx, selParcel, code)
 	return p, err
 }
 
+// loadWith reads the parcel with statement q, and with selParcelKeys its
+// stored events' keys.
+func (w *saver) loadWith(ctx context.Context, q int, code string) (*parcelRow, map[string]bool, error) {
+	st, err := w.stmt(ctx, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &parcelRow{code: code}
+	var keys sql.NullString
+	err = st.QueryRowContext(ctx, code).Scan(&p.state, &p.provider, &p.lastKind, &p.lastStatus,
+		&p.lastEventAt, &p.foundAt, &p.finalAt, &p.checkedAt, &p.checkedBy, &p.nextPass, &p.misses, &p.lastEventID, &p.createdAt, &p.nextDue, &keys)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, nil // removed meanwhile (the last chat deleted it)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	known := map[string]bool{}
+	if keys.Valid {
+		var ks []string
+		if err := json.Unmarshal([]byte(keys.String), &ks); err != nil {
+			return nil, nil, fmt.Errorf("event keys: %w", err)
+		}
+		for _, k := range ks {
+			known[k] = true
+		}
+	}
+	return p, known, nil
+}
+
 func (w *saver) store(ctx context.Context, p *parcelRow) error {
-	_, err := w.updParcel.ExecContext(ctx, p.state, p.provider, p.lastKind, p.lastStatus, p.lastEventAt,
+	st, err := w.stmt(ctx, updParcel)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, p.state, p.provider, p.lastKind, p.lastStatus, p.lastEventAt,
 		p.foundAt, p.finalAt, p.checkedAt, p.checkedBy, p.nextPass, p.misses, p.lastEventID, p.nextDue, p.code)
 	return err
 }
@@ -222,7 +268,7 @@ func backoffPasses(n int64) int64 {
 
 func (w *saver) save(ctx context.Context, pass int64, c Checked) (SaveStats, error) {
 	var st SaveStats
-	p, err := w.load(ctx, c.Code)
+	p, known, err := w.loadWith(ctx, selParcelKeys, c.Code)
 	if err != nil || p == nil {
 		return st, err
 	}
@@ -235,7 +281,7 @@ func (w *saver) save(ctx context.Context, pass int64, c Checked) (SaveStats, err
 	switch {
 	case r.Status == tracking.Found && len(r.Events) > 0:
 		st.Found = 1
-		return w.saveFound(ctx, pass, p, r, st)
+		return w.saveFound(ctx, pass, p, known, r, st)
 	case r.Status == tracking.Invalid && (p.state == stateNew || p.state == stateNotFound):
 		st.Invalid = 1
 		p.state = stateInvalid
@@ -264,12 +310,12 @@ func (w *saver) save(ctx context.Context, pass int64, c Checked) (SaveStats, err
 	return st, w.store(ctx, p)
 }
 
-func (w *saver) saveFound(ctx context.Context, pass int64, p *parcelRow, r tracking.Result, st SaveStats) (SaveStats, error) {
+func (w *saver) saveFound(ctx context.Context, pass int64, p *parcelRow, known map[string]bool, r tracking.Result, st SaveStats) (SaveStats, error) {
 	prevState, prevLast := p.state, p.lastEventID
 	r.Events = tracking.KeepNewest(r.Events) // whatever the provider
-	// Most answers repeat what is stored: read the stored keys once
-	// instead of trying to insert every event again.
-	known, err := w.keys(ctx, p.code)
+	// Most answers repeat what is stored (known, read with the parcel):
+	// only the others are inserted.
+	ins, err := w.stmt(ctx, insEvent)
 	if err != nil {
 		return st, err
 	}
@@ -280,7 +326,7 @@ func (w *saver) saveFound(ctx context.Context, pass int64, p *parcelRow, r track
 			continue
 		}
 		known[k] = true
-		id, err := evInsert(ctx, w.insEvent, p.code, r.Provider, e, w.now)
+		id, err := evInsert(ctx, ins, p.code, r.Provider, e, w.now)
 		if err != nil {
 			return st, err
 		}
@@ -350,24 +396,6 @@ func newestEvent(evs []tracking.Event) tracking.Event {
 	return n
 }
 
-// keys returns the dedup keys of code's stored events.
-func (w *saver) keys(ctx context.Context, code string) (map[string]bool, error) {
-	rows, err := w.selKeys.QueryContext(ctx, code)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	known := map[string]bool{}
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
-		}
-		known[k] = true
-	}
-	return known, rows.Err()
-}
-
 type trackingChat struct {
 	id   int64
 	desc string
@@ -375,7 +403,11 @@ type trackingChat struct {
 }
 
 func (w *saver) chats(ctx context.Context, code string) ([]trackingChat, error) {
-	rows, err := w.selTracked.QueryContext(ctx, code)
+	st, err := w.stmt(ctx, selTracked)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, code)
 	if err != nil {
 		return nil, err
 	}
@@ -392,7 +424,10 @@ func (w *saver) chats(ctx context.Context, code string) ([]trackingChat, error) 
 }
 
 func (w *saver) queue(ctx context.Context, n Notice) error {
-	_, err := w.insOutbox.ExecContext(ctx, n.ChatID, n.Code, w.render(n), w.now)
+	st, err := w.stmt(ctx, insOutbox)
+	if err == nil {
+		_, err = st.ExecContext(ctx, n.ChatID, n.Code, w.render(n), w.now)
+	}
 	return err
 }
 
@@ -418,7 +453,7 @@ func (w *saver) notifyLagging(ctx context.Context, code string, last, prevLast i
 		case c.mark == 0:
 			n.Kind, n.Appeared = NoticeFirst, appeared
 			if newest == nil {
-				evs, err := evScan(rowsOr(w.selNewest.QueryContext(ctx, code)))
+				evs, err := w.events(ctx, selNewest, code)
 				if err != nil {
 					return queued, err
 				}
@@ -434,7 +469,7 @@ func (w *saver) notifyLagging(ctx context.Context, code string, last, prevLast i
 				n.Events = append(n.Events, e.Event)
 			}
 		default:
-			evs, err := evScan(rowsOr(w.selAfter.QueryContext(ctx, code, c.mark)))
+			evs, err := w.events(ctx, selAfter, code, c.mark)
 			if err != nil {
 				return queued, err
 			}
@@ -449,7 +484,11 @@ func (w *saver) notifyLagging(ctx context.Context, code string, last, prevLast i
 			}
 			queued++
 		}
-		if _, err := w.updMark.ExecContext(ctx, last, c.id, code); err != nil {
+		mark, err := w.stmt(ctx, updMark)
+		if err != nil {
+			return queued, err
+		}
+		if _, err := mark.ExecContext(ctx, last, c.id, code); err != nil {
 			return queued, err
 		}
 	}
@@ -468,6 +507,15 @@ func (w *saver) notifyAll(ctx context.Context, code string, kind NoticeKind) (in
 		}
 	}
 	return len(chats), nil
+}
+
+// events runs the event query q.
+func (w *saver) events(ctx context.Context, q int, args ...any) ([]Event, error) {
+	st, err := w.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return evScan(rowsOr(st.QueryContext(ctx, args...)))
 }
 
 // errRows lets evScan report a failed query.

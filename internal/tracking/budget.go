@@ -216,3 +216,29 @@ func (u Usage) Allowance(now time.Time) int64 {
 	line := float64(u.Budget) * float64(now.Sub(start)+24*time.Hour) / float64(month)
 	return max(0, min(int64(line), u.Budget)-u.Used)
 }
+
+// AllowedFrom is the first moment from now on when Allowance is at least
+// one: now itself when something may be spent now (or there is no
+// budget), else when the month's line passes what was used, at the
+// latest when the next month begins (usage counts from zero again).
+func (u Usage) AllowedFrom(now time.Time) time.Time {
+	if u.Allowance(now) != 0 {
+		return now
+	}
+	utc := now.UTC()
+	start := time.Date(utc.Year(), utc.Month(), 1, 0, 0, 0, 0, time.UTC)
+	end := start.AddDate(0, 1, 0)
+	if u.Used >= u.Budget {
+		return end
+	}
+	// Allowance ≥ 1 once Budget × (t − start + 24 h) / month ≥ Used + 1.
+	month := end.Sub(start)
+	t := start.Add(time.Duration(float64(month)*float64(u.Used+1)/float64(u.Budget)) - 24*time.Hour).Truncate(time.Second)
+	for !t.After(now) || u.Allowance(t) < 1 { // float rounding: step to the exact second
+		if !t.Before(end) {
+			return end
+		}
+		t = t.Add(time.Second)
+	}
+	return t
+}

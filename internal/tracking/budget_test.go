@@ -163,3 +163,29 @@ func TestUsageAllowanceSpreadsTheMonth(t *testing.T) {
 		t.Errorf("no budget: %d, want -1", got)
 	}
 }
+
+// AllowedFrom is the first second Allowance turns positive.
+func TestUsageAllowedFrom(t *testing.T) {
+	nov := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC) // 30 days: 1000 a month is 33.3 a day
+	for _, tc := range []struct {
+		at   time.Time
+		used int64
+		want time.Time
+	}{
+		{nov, 0, nov}, // something to spend now
+		{nov.Add(15 * 24 * time.Hour), 600, nov.Add(17*24*time.Hour + 43*time.Minute + 12*time.Second)}, // 30 d × 601/1000 − 1 d
+		{nov.Add(29 * 24 * time.Hour), 1000, nov.AddDate(0, 1, 0)},                                      // spent: next month
+	} {
+		u := Usage{Budget: 1000, Used: tc.used}
+		got := u.AllowedFrom(tc.at)
+		if !got.Equal(tc.want) {
+			t.Errorf("AllowedFrom(%v) with %d used = %v, want %v", tc.at, tc.used, got, tc.want)
+		}
+		if got.Before(nov.AddDate(0, 1, 0)) && (u.Allowance(got) < 1 || got.After(tc.at) && u.Allowance(got.Add(-time.Second)) != 0) {
+			t.Errorf("AllowedFrom(%v) = %v: allowance %d there, %d a second before", tc.at, got, u.Allowance(got), u.Allowance(got.Add(-time.Second)))
+		}
+	}
+	if got := (Usage{Used: 5}).AllowedFrom(nov); !got.Equal(nov) {
+		t.Errorf("no budget: %v", got)
+	}
+}
