@@ -144,11 +144,15 @@ func Run(ctx context.Context, js []Journey, opt Options) (Report, error) {
 			jobs = append(jobs, &job{i: len(jobs), prov: p, policy: pol})
 		}
 	}
+	// The every-pass replays run a pass every PassInterval: start them
+	// first, the shorter ones fill in around them.
+	order := append([]*job(nil), jobs...)
+	sort.SliceStable(order, func(a, b int) bool { return order[a].policy == EveryPass && order[b].policy != EveryPass })
 	sem := make(chan struct{}, opt.Parallel)
 	var wg sync.WaitGroup
-	for _, jb := range jobs {
+	for _, jb := range order {
+		sem <- struct{}{} // in order
 		wg.Go(func() {
-			sem <- struct{}{}
 			defer func() { <-sem }()
 			jb.res, jb.err = replay(ctx, js, jb.prov, jb.policy, opt)
 		})
@@ -329,14 +333,24 @@ func align(next, at time.Time, interval time.Duration) time.Time {
 	return next.Add(n * interval)
 }
 
-// idleUntil is when the adaptive schedule next has work: the earliest
-// next_due of a tracked code, or now when the outbox is not empty.
+// idleUntil is when the adaptive schedule next has work: now when the
+// outbox is not empty, else the earliest next_due of a tracked code, or
+// later when the provider's budget allows no check until then (a
+// replay's codes all go to its one provider, so a pass before then
+// would ask nothing).
 func (r *run) idleUntil(ctx context.Context) (time.Time, error) {
 	now := r.clock.Now()
 	if n, err := r.st.OutboxLen(ctx); err != nil || n > 0 {
 		return now, err
 	}
-	return r.st.EarliestDue(ctx)
+	due, err := r.st.EarliestDue(ctx)
+	if err != nil {
+		return now, err
+	}
+	if at := r.meter.Usage().AllowedFrom(now); at.After(due) {
+		due = at
+	}
+	return due, nil
 }
 
 // apply adds a journey's code (one private chat per journey, as the bot
