@@ -32,12 +32,17 @@ type Facts struct {
 	Since time.Time
 	// Misses counts the answers in a row with nothing new.
 	Misses int
+	// Synced is when the provider last refreshed the code from the
+	// carrier, as it says (17TRACK); zero when unknown.
+	Synced time.Time
 }
 
 // Policy is the operator's part of the schedule.
 type Policy struct {
 	// Freshness is, per provider, how often its data can change: a code
-	// it answers for is never asked again sooner (17TRACK: its refresh).
+	// it answers for is never asked again sooner (17TRACK: its refresh,
+	// 6 to 12 hours), counted from the provider's own last refresh of
+	// the code when it says (Facts.Synced), else from the answer.
 	Freshness map[string]time.Duration
 	// Pinned is, per provider, a fixed interval between two checks of an
 	// active code (RASTREIO_RECHECK_INTERVAL_<NAME>).
@@ -70,6 +75,13 @@ const (
 	// Final: a few re-checks over the following days (a correction may
 	// follow), then left until expiry.
 	FinalAfter = 30 * 24 * time.Hour
+	// A provider that says when it last refreshed a code (Facts.Synced)
+	// is asked SyncMargin after its next refresh is due (Synced plus its
+	// freshness), then every SyncStep while that refresh is late, up to
+	// twice the freshness after Synced (17TRACK: 6 to 12 hours); past
+	// that, a freshness from now.
+	SyncMargin = 10 * time.Minute
+	SyncStep   = time.Hour
 )
 
 // finalRechecks are the re-checks of a final code, counted from when it
@@ -82,10 +94,27 @@ func Next(f Facts, now time.Time, p Policy) time.Time {
 	if f.State == StateFinal {
 		next = finalNext(f, now)
 	}
-	if fr := p.Freshness[f.Provider]; fr > 0 && next.Before(now.Add(fr)) {
-		next = now.Add(fr)
+	if fr := p.Freshness[f.Provider]; fr > 0 {
+		if floor := afterRefresh(f.Synced, now, fr); next.Before(floor) {
+			next = floor
+		}
 	}
 	return next
+}
+
+// afterRefresh is the earliest check of a code whose provider refreshes
+// it every fr (at most 2×fr) and last did at synced: shortly after its
+// next refresh is due, stepping while that refresh is late.
+func afterRefresh(synced, now time.Time, fr time.Duration) time.Time {
+	if synced.IsZero() || synced.After(now) {
+		return now.Add(fr)
+	}
+	for at := synced.Add(fr + SyncMargin); !at.After(synced.Add(2*fr + SyncMargin)); at = at.Add(SyncStep) {
+		if at.After(now) {
+			return at
+		}
+	}
+	return now.Add(fr)
 }
 
 // interval is the spacing for a code that is not final.

@@ -15,6 +15,7 @@ func brt(day, hour, min int) time.Time {
 
 func TestNext(t *testing.T) {
 	none := Policy{}
+	fresh := Policy{Freshness: map[string]time.Duration{"track17": 6 * time.Hour}}
 	for _, tc := range []struct {
 		name string
 		f    Facts
@@ -45,7 +46,19 @@ func TestNext(t *testing.T) {
 		{"pinned provider", Facts{State: StateActive, Kind: tracking.KindOutForDelivery, Provider: "siterastreio"},
 			brt(15, 9, 20), Policy{Pinned: map[string]time.Duration{"siterastreio": 2 * time.Hour}}, brt(15, 11, 20)},
 		{"freshness floor (17TRACK)", Facts{State: StateActive, Kind: tracking.KindOutForDelivery, Provider: "track17"},
-			brt(15, 9, 20), Policy{Freshness: map[string]time.Duration{"track17": 6 * time.Hour}}, brt(15, 15, 20)},
+			brt(15, 9, 20), fresh, brt(15, 15, 20)},
+		{"17TRACK synced 2 h ago: 10 min after its next refresh", Facts{State: StateActive, Kind: tracking.KindOutForDelivery,
+			Provider: "track17", Synced: brt(15, 7, 20)}, brt(15, 9, 20), fresh, brt(15, 13, 30)},
+		{"17TRACK refresh late: an hour later", Facts{State: StateActive, Kind: tracking.KindOutForDelivery,
+			Provider: "track17", Synced: brt(15, 7, 20)}, brt(15, 13, 30), fresh, brt(15, 14, 30)},
+		{"17TRACK refresh late: still late", Facts{State: StateActive, Kind: tracking.KindOutForDelivery,
+			Provider: "track17", Synced: brt(15, 7, 20)}, brt(15, 18, 30), fresh, brt(15, 19, 30)},
+		{"17TRACK refresh late, in transit: the schedule's 90 min", Facts{State: StateActive, Kind: tracking.KindTransit,
+			Provider: "track17", Synced: brt(15, 7, 20)}, brt(15, 13, 30), fresh, brt(15, 15, 0)},
+		{"17TRACK silent past 12 h: a refresh from now", Facts{State: StateActive, Kind: tracking.KindTransit,
+			Provider: "track17", Synced: brt(15, 7, 20)}, brt(15, 19, 30), fresh, brt(16, 1, 30)},
+		{"17TRACK synced, the schedule waits longer: the schedule", Facts{State: StateFinal, Kind: tracking.KindDelivered,
+			Provider: "track17", Synced: brt(15, 14, 0), Since: brt(15, 14, 20)}, brt(15, 14, 20), fresh, brt(15, 20, 20)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Next(tc.f, tc.now, tc.p); !got.Equal(tc.want) {

@@ -118,11 +118,12 @@ func (f *fakeProvider) Track(_ context.Context, codes []string) (map[string]trac
 				evs = append(evs, e)
 			}
 		}
+		synced := f.syncedLocked(code, now)
 		if len(evs) == 0 {
-			out[code] = tracking.Result{Status: tracking.NotYet}
+			out[code] = tracking.Result{Status: tracking.NotYet, Synced: synced}
 			continue
 		}
-		out[code] = tracking.Result{Status: tracking.Found, Events: evs}
+		out[code] = tracking.Result{Status: tracking.Found, Events: evs, Synced: synced}
 	}
 	return out, nil
 }
@@ -149,6 +150,18 @@ func (f *fakeProvider) visibleLocked(code string, e tracking.Event) (time.Time, 
 	period := refreshPeriod(code)
 	n := (e.At.Sub(reg) + period - 1) / period
 	return reg.Add(n * period), true
+}
+
+// syncedLocked is, for 17TRACK, its last refresh of code at or before
+// now, as gettrackinfo's latest_sync_time tells it (zero for the
+// providers that read the website on each request).
+func (f *fakeProvider) syncedLocked(code string, now time.Time) time.Time {
+	reg, ok := f.registered[code]
+	if !f.m.refresh || !ok {
+		return time.Time{}
+	}
+	period := refreshPeriod(code)
+	return reg.Add(now.Sub(reg) / period * period)
 }
 
 // refreshPeriod is a number's 17TRACK refresh period, spread over

@@ -57,7 +57,7 @@ func replayGoals(tb testing.TB) []goal {
 		goal{"siterastreio default billed / every-pass billed (≤ 1/20)", site.BilledPerParcel / every.BilledPerParcel, 1.0 / 20},
 		goal{"track17 default billed per parcel (≤ 1)", get(rep, provider.Track17, Default).BilledPerParcel, 1},
 	)
-	for _, prov := range []string{provider.SiteRastreio, provider.Correios} {
+	for _, prov := range []string{provider.SiteRastreio, provider.Track17, provider.Correios} {
 		d := get(rep, prov, Default)
 		gs = append(gs,
 			goal{prov + " actionable delay median, s (≤ 30 min)", d.ActionableDelayMedianS, 30 * 60},

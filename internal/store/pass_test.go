@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rastreio/rastreio/internal/schedule"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -562,5 +563,32 @@ func TestExpireIdle(t *testing.T) {
 	}
 	if got := trtOutbox(t, s); len(got[1]) != 1 || !strings.HasPrefix(got[1][0], fmt.Sprintf("%d|STALE|", NoticeExpiredIdle)) {
 		t.Fatalf("queued %v, want the idle notice for STALE", got)
+	}
+}
+
+// The provider's last refresh of a code (Result.Synced) is kept and
+// handed to the schedule, also with answers that do not say it.
+func TestSyncedReachesTheSchedule(t *testing.T) {
+	s := mustOpen(t, t.TempDir()+"/db")
+	ctx := t.Context()
+	var got []time.Time
+	s.SetSchedule(func(f schedule.Facts, now time.Time) time.Time {
+		got = append(got, f.Synced)
+		return now.Add(time.Hour)
+	})
+	trtTrack(t, s, 1, "QQ850419295BR", "")
+	at := time.Date(2024, 3, 11, 9, 0, 0, 0, time.UTC)
+	synced := at.Add(-2 * time.Hour)
+	c := trtFound("QQ850419295BR", trtEv("PO", tracking.KindPosted, at.Add(-3*time.Hour)))
+	c.Result.Synced = synced
+	if _, err := s.SaveResults(ctx, 1, []Checked{c}, trtRender); err != nil {
+		t.Fatal(err)
+	}
+	c.Result.Synced = time.Time{}
+	if _, err := s.SaveResults(ctx, 2, []Checked{c}, trtRender); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got[0].Equal(synced) || !got[1].Equal(synced) {
+		t.Fatalf("schedule saw Synced %v, want %v twice", got, synced)
 	}
 }

@@ -119,7 +119,7 @@ type saver struct {
 	stmts    [len(saverSQL)]*sql.Stmt
 }
 
-const parcelCols = "state, provider, last_kind, last_status, last_event_at, found_at, final_at, checked_at, checked_by, next_pass, misses, last_event_id, created_at, next_due"
+const parcelCols = "state, provider, last_kind, last_status, last_event_at, found_at, final_at, checked_at, checked_by, next_pass, misses, last_event_id, created_at, next_due, synced_at"
 
 // The saver's statements.
 const (
@@ -140,7 +140,7 @@ var saverSQL = [...]string{
 	// only the events it does not have.
 	selParcelKeys: "SELECT " + parcelCols + ", (SELECT json_group_array(event_key) FROM events e WHERE e.code = p.code) FROM parcels p WHERE code = ?",
 	updParcel: `UPDATE parcels SET state = ?, provider = ?, last_kind = ?, last_status = ?, last_event_at = ?,
-			found_at = ?, final_at = ?, checked_at = ?, checked_by = ?, next_pass = ?, misses = ?, last_event_id = ?, next_due = ? WHERE code = ?`,
+			found_at = ?, final_at = ?, checked_at = ?, checked_by = ?, next_pass = ?, misses = ?, last_event_id = ?, next_due = ?, synced_at = ? WHERE code = ?`,
 	insEvent: evInsertSQL,
 	selTracked: `SELECT t.chat_id, t.description, t.notified_event_id FROM tracked t JOIN chats c ON c.id = t.chat_id
 			WHERE t.code = ? AND c.paused_at IS NULL ORDER BY t.chat_id`,
@@ -178,6 +178,7 @@ type parcelRow struct {
 	nextPass, misses, lastEventID int64
 	createdAt                     int64
 	nextDue                       int64 // unix seconds (0: next pass)
+	syncedAt                      sql.NullInt64
 }
 
 func (w *saver) load(ctx context.Context, code string) (*parcelRow, error) {
@@ -195,7 +196,7 @@ func (w *saver) loadWith(ctx context.Context, q int, code string) (*parcelRow, m
 	p := &parcelRow{code: code}
 	var keys sql.NullString
 	err = st.QueryRowContext(ctx, code).Scan(&p.state, &p.provider, &p.lastKind, &p.lastStatus,
-		&p.lastEventAt, &p.foundAt, &p.finalAt, &p.checkedAt, &p.checkedBy, &p.nextPass, &p.misses, &p.lastEventID, &p.createdAt, &p.nextDue, &keys)
+		&p.lastEventAt, &p.foundAt, &p.finalAt, &p.checkedAt, &p.checkedBy, &p.nextPass, &p.misses, &p.lastEventID, &p.createdAt, &p.nextDue, &p.syncedAt, &keys)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, nil // removed meanwhile (the last chat deleted it)
 	}
@@ -221,7 +222,7 @@ func (w *saver) store(ctx context.Context, p *parcelRow) error {
 		return err
 	}
 	_, err = st.ExecContext(ctx, p.state, p.provider, p.lastKind, p.lastStatus, p.lastEventAt,
-		p.foundAt, p.finalAt, p.checkedAt, p.checkedBy, p.nextPass, p.misses, p.lastEventID, p.nextDue, p.code)
+		p.foundAt, p.finalAt, p.checkedAt, p.checkedBy, p.nextPass, p.misses, p.lastEventID, p.nextDue, p.syncedAt, p.code)
 	return err
 }
 
@@ -244,6 +245,9 @@ func (w *saver) reschedule(p *parcelRow) {
 		Misses: int(p.misses), Since: time.Unix(p.createdAt, 0)}
 	if p.lastEventAt.Valid {
 		f.LastMoved = time.Unix(p.lastEventAt.Int64, 0)
+	}
+	if p.syncedAt.Valid {
+		f.Synced = time.Unix(p.syncedAt.Int64, 0)
 	}
 	switch {
 	case p.state == stateFinal && p.finalAt.Valid:
@@ -278,6 +282,9 @@ func (w *saver) save(ctx context.Context, pass int64, c Checked) (SaveStats, err
 	r := c.Result
 	p.checkedAt = sql.NullInt64{Int64: w.now, Valid: true}
 	p.checkedBy = r.Provider
+	if !r.Synced.IsZero() {
+		p.syncedAt = sql.NullInt64{Int64: r.Synced.Unix(), Valid: true}
+	}
 	switch {
 	case r.Status == tracking.Found && len(r.Events) > 0:
 		st.Found = 1

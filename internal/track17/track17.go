@@ -324,7 +324,8 @@ type accepted struct {
 		} `json:"latest_status"`
 		Tracking struct {
 			Providers []struct {
-				Events []wireEvent `json:"events"`
+				LatestSyncTime string      `json:"latest_sync_time"`
+				Events         []wireEvent `json:"events"`
 			} `json:"providers"`
 		} `json:"tracking"`
 	} `json:"track_info"`
@@ -355,6 +356,7 @@ func (a accepted) result() (tracking.Result, bool) {
 	}
 	var evs []tracking.Event
 	seen := map[string]bool{}
+	synced := a.synced()
 	for _, p := range a.TrackInfo.Tracking.Providers {
 		// Each provider's events are newest first: walk them backwards.
 		for i := len(p.Events) - 1; i >= 0; i-- {
@@ -385,9 +387,22 @@ func (a accepted) result() (tracking.Result, bool) {
 		if st == "NotFound_InvalidCode" {
 			return tracking.Result{Status: tracking.Invalid, Message: "17TRACK: " + st}, true
 		}
-		return tracking.Result{Status: tracking.NotYet, Message: "17TRACK: " + a.TrackInfo.LatestStatus.Status}, true
+		return tracking.Result{Status: tracking.NotYet, Message: "17TRACK: " + a.TrackInfo.LatestStatus.Status, Synced: synced}, true
 	}
-	return tracking.Result{Status: tracking.Found, Events: evs}, true
+	return tracking.Result{Status: tracking.Found, Events: evs, Synced: synced}, true
+}
+
+// synced is the newest latest_sync_time among the number's carriers:
+// when 17TRACK last refreshed it (zero when it does not say).
+func (a accepted) synced() time.Time {
+	var at time.Time
+	for _, p := range a.TrackInfo.Tracking.Providers {
+		t, err := time.Parse(time.RFC3339, strings.TrimSpace(p.LatestSyncTime))
+		if err == nil && t.After(at) {
+			at = t.UTC()
+		}
+	}
+	return at
 }
 
 func (w wireEvent) event() (tracking.Event, bool) {

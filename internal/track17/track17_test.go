@@ -103,6 +103,11 @@ func TestDocsExample(t *testing.T) {
 	if r.Events[2].Location != "LOS ANGELES, CA" || r.Events[0].Codigo != "" {
 		t.Errorf("event %+v", r.Events[2])
 	}
+	// latest_sync_time: when 17TRACK last refreshed the number (the
+	// schedule times the next check from it).
+	if want := time.Date(2022, 5, 2, 18, 34, 0, 0, time.UTC); !r.Synced.Equal(want) {
+		t.Errorf("Synced %v, want %v", r.Synced, want)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.hdr.Get("17token") != key || s.hdr.Get("Content-Type") != "application/json" {

@@ -105,6 +105,11 @@ type Result struct {
 	Message string
 	// Provider is the name of the provider that answered (set by the chain).
 	Provider string
+	// Synced is when the provider last refreshed the code from the
+	// carrier (17TRACK's latest_sync_time); zero when it does not say or
+	// reads the carrier on every request. The schedule times the next
+	// check from it.
+	Synced time.Time
 }
 
 // Provider tracks parcels.
