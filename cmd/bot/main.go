@@ -165,6 +165,7 @@ func newBot(ctx context.Context, cfg config.Bot, token string, self tgbotapi.Use
 		UserName:          self.UserName,
 		MaxCodesPerChat:   cfg.MaxCodesPerChat,
 		MaxCodesPerPerson: cfg.MaxCodesPerPerson,
+		PassInterval:      cfg.PassInterval,
 		Providers:         cfg.Providers,
 		Log:               log,
 	}), nil

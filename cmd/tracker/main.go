@@ -123,6 +123,7 @@ func isVersion(args []string) bool {
 // work is one pass ready to run, with what its summary reports.
 type work struct {
 	pass    *pass.Pass
+	st      *store.Store
 	provs   *providers
 	budgets string // the free-tier budgets applied by default, "" for none
 }
@@ -169,7 +170,7 @@ func newWork(ctx context.Context, cfg config.Tracker, st *store.Store, log *slog
 		opt.FirstProvider = cfg.Providers[0]
 		st.SetSchedule(schedulePolicy(limits).Next)
 	}
-	return &work{pass: pass.New(st, provs.chain, delivery.TelegramSender(tg), opt), provs: provs, budgets: budgets}, nil
+	return &work{pass: pass.New(st, provs.chain, delivery.TelegramSender(tg), opt), st: st, provs: provs, budgets: budgets}, nil
 }
 
 // done logs the pass's summary, its last log line, and says how the
@@ -188,6 +189,12 @@ func (w *work) done(ctx context.Context, log *slog.Logger, sum pass.Summary, err
 	case err != nil:
 		log.Error("pass failed", slog.Any("error", err))
 		exit = errLogged
+	}
+	// The bot's /pacotes says when a budget slows checks.
+	if slowed := w.provs.slowed(time.Now(), sum.Slowed); len(slowed) > 0 {
+		if err := w.st.RecordSlowed(context.WithoutCancel(ctx), slowed); err != nil {
+			log.Warn("noting the slowed providers for the bot failed", slog.Any("error", err))
+		}
 	}
 	usage := w.provs.usage()
 	attrs := append(sum.Attrs(), usage, slog.String("version", version))

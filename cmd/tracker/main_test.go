@@ -478,6 +478,15 @@ func TestMonthlyBudget(t *testing.T) {
 	if n := f.correios.Stats().TrackRequests; n != 1 {
 		t.Fatalf("%d tracking requests, want 1 (the budget stops the second)", n)
 	}
+	// The bot's /pacotes is told checks are slowed.
+	st, err := store.Open(t.Context(), f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if slowed, err := st.Slowed(t.Context(), time.Now().Add(-time.Hour)); err != nil || len(slowed) != 1 || slowed[0] != "correios" {
+		t.Fatalf("slowed providers %v, %v; want correios", slowed, err)
+	}
 }
 
 // acceptedButQueued counts outbox rows for chats Telegram already accepted

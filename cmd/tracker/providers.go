@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -104,6 +105,27 @@ func (p *providers) usage() slog.Attr {
 		parts = append(parts, m.Usage().String())
 	}
 	return slog.String("usage", strings.Join(parts, " "))
+}
+
+// slowed names the providers whose monthly budget slows checks: those
+// the pass held codes back for (inPass), and those whose budget is spent
+// or runs ahead of the calendar.
+func (p *providers) slowed(now time.Time, inPass []string) []string {
+	set := map[string]bool{}
+	for _, n := range inPass {
+		set[n] = true
+	}
+	for _, m := range p.meters {
+		if u := m.Usage(); u.Spent() || u.Slowdown(now) > 1 {
+			set[m.Name()] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for n := range set {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // authVars names the settings of the provider(s) whose credentials were

@@ -11,6 +11,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/rastreio/rastreio/internal/bot"
+	"github.com/rastreio/rastreio/internal/config"
 )
 
 // unit is a parsed unit file: section → key → values in order.
@@ -140,7 +144,7 @@ func TestEnvTemplate(t *testing.T) {
 	}
 	s := string(b)
 	for _, v := range []string{
-		"TELEGRAM_API_ENDPOINT", "RASTREIO_DB", "RASTREIO_MAX_CODES_PER_CHAT", "RASTREIO_MAX_CODES_PER_PERSON", "CORREIOS_API_URL",
+		"TELEGRAM_API_ENDPOINT", "RASTREIO_DB", "RASTREIO_MAX_CODES_PER_CHAT", "RASTREIO_MAX_CODES_PER_PERSON", "RASTREIO_PASS_INTERVAL", "CORREIOS_API_URL",
 		"CORREIOS_POSTCARD", "CORREIOS_RATE_LIMIT", "CORREIOS_RATE_BURST", "SITERASTREIO_API_URL", "PACOTEVICIO_API_URL",
 		"TRACK17_API_URL", "RASTREIO_PROVIDERS", "RASTREIO_RECHECK_INTERVAL", "TELEGRAM_SEND_RATE", "LOG_LEVEL",
 	} {
@@ -213,5 +217,20 @@ func TestInstallUnitsStaged(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(env); string(b) != "LOG_LEVEL=debug\n" {
 		t.Errorf("rastreio.env overwritten: %q", b)
+	}
+}
+
+// The bot's default RASTREIO_PASS_INTERVAL (its promise of a new code's
+// first check) is the tracker unit's RestartSec.
+func TestPassIntervalIsRestartSec(t *testing.T) {
+	rs := parseUnit(t, "rastreio-tracker.service").get("Service", "RestartSec")
+	d, err := time.ParseDuration(strings.TrimSuffix(rs, "in")) // systemd's "3min" is Go's "3m"
+	if err != nil {
+		t.Fatalf("RestartSec=%q: %v", rs, err)
+	}
+	for _, def := range []time.Duration{config.DefaultPassInterval, bot.DefaultPassInterval} {
+		if d != def {
+			t.Errorf("RestartSec=%s, RASTREIO_PASS_INTERVAL defaults to %s", d, def)
+		}
 	}
 }

@@ -42,6 +42,13 @@ const (
 	DefaultFloodPerMinute = 30
 	// DefaultMaxCodesPerPerson is RASTREIO_MAX_CODES_PER_PERSON's default.
 	DefaultMaxCodesPerPerson = 200
+	// DefaultPassInterval is RASTREIO_PASS_INTERVAL's default, the tracker
+	// unit's RestartSec.
+	DefaultPassInterval = 3 * time.Minute
+	// SlowedFor is how long after a pass slowed by a monthly budget the
+	// bot still says checks are spaced out (the tracker notes it at every
+	// such pass).
+	SlowedFor = 6 * time.Hour
 	// HandleTimeout bounds the database work of one update.
 	HandleTimeout = 10 * time.Second
 	maxBackoff    = 30 * time.Second
@@ -63,7 +70,12 @@ type Config struct {
 	// MaxCodesPerPerson caps the codes one person (by Telegram user id)
 	// may have added across all chats; 0 means DefaultMaxCodesPerPerson.
 	MaxCodesPerPerson int
-	Providers         []string // tracking providers that receive codes (config names)
+	// PassInterval is the time between two tracker passes
+	// (RASTREIO_PASS_INTERVAL, the tracker unit's RestartSec): a new code
+	// is due at once, so its first check comes within it. 0 means
+	// DefaultPassInterval.
+	PassInterval time.Duration
+	Providers    []string // tracking providers that receive codes (config names)
 	Log               *slog.Logger
 	PollTimeout       int // getUpdates hold, seconds; 0 means telegram.PollTimeout
 	FloodPerMinute    int // messages per chat per minute; 0 means DefaultFloodPerMinute
@@ -118,6 +130,9 @@ func New(cfg Config) *Bot {
 	}
 	if cfg.MaxCodesPerPerson <= 0 {
 		cfg.MaxCodesPerPerson = DefaultMaxCodesPerPerson
+	}
+	if cfg.PassInterval <= 0 {
+		cfg.PassInterval = DefaultPassInterval
 	}
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = time.Second

@@ -23,6 +23,7 @@ import (
 	"github.com/rastreio/rastreio/internal/telegram"
 	"github.com/rastreio/rastreio/internal/telegram/telegramtest"
 	"github.com/rastreio/rastreio/internal/trackcode"
+	"github.com/rastreio/rastreio/internal/tracking"
 )
 
 const (
@@ -85,7 +86,7 @@ func TestAddCodesListAndRename(t *testing.T) {
 	if len(msgs) != 1 {
 		t.Fatalf("%d replies, want 1", len(msgs))
 	}
-	mustContain(t, msgs[0].Text, "tênis · "+code1, "<b>& presente · "+code2, code3, "próxima verificação")
+	mustContain(t, msgs[0].Text, "tênis · "+code1, "<b>& presente · "+code2, code3, "Vou consultar o rastreio em até 3 minutos")
 
 	ps, err := h.st.Packages(t.Context(), 1)
 	if err != nil || len(ps) != 3 {
@@ -128,7 +129,7 @@ func TestAddCommandAndDeepLink(t *testing.T) {
 	mustContain(t, h.say(-100, code3+" livro").Text, "livro · "+code3)
 
 	m = h.say(7, "/start "+code1)
-	mustContain(t, m.Text, code1, "próxima verificação")
+	mustContain(t, m.Text, code1, "Vou consultar o rastreio em até 3 minutos")
 	if _, err := h.st.TrackedPackage(t.Context(), 7, code1); err != nil {
 		t.Fatalf("deep link did not add: %v", err)
 	}
@@ -1180,4 +1181,72 @@ func TestHistoryOfThousandsIsOneMessage(t *testing.T) {
 	if i, j := strings.Index(hist, "anteriores"), strings.Index(hist, "Saiu para entrega"); i > j {
 		t.Fatalf("the count of earlier events is not above the oldest shown:\n%s", hist)
 	}
+}
+
+// A code another chat already tracks: its current status right after the
+// confirmation, from SQLite; the tracker then has nothing to announce to
+// the new chat until the parcel moves again.
+func TestAddedCodeKnownElsewhereGetsItsStatusAtOnce(t *testing.T) {
+	h := newHarness(t, func(c *bot.Config) { c.PassInterval = 10 * time.Minute })
+	ctx := t.Context()
+	first := h.sayAll(1, code1+" tênis")
+	mustContain(t, first[0].Text, "Vou consultar o rastreio em até 10 minutos")
+	out := tracking.Event{Codigo: "OEC", Tipo: "01", Kind: tracking.KindOutForDelivery,
+		Description: "Objeto saiu para entrega ao destinatário", Location: "NITEROI/RJ", At: time.Now().Add(-time.Hour).Truncate(time.Second)}
+	if _, err := h.st.SaveResults(ctx, 1, []store.Checked{{Code: code1, Result: tracking.Result{Status: tracking.Found, Provider: "correios",
+		Events: []tracking.Event{out}}}}, func(store.Notice) string { return "x" }); err != nil {
+		t.Fatal(err)
+	}
+	h.db.ClearOutbox()
+
+	msgs := h.sayAll(2, code1+" presente\n"+code2)
+	if len(msgs) != 2 {
+		t.Fatalf("%d replies, want the confirmation and the status", len(msgs))
+	}
+	mustContain(t, msgs[0].Text, "presente · "+code1, code2, "Os que já têm movimentação vêm com a situação atual logo abaixo",
+		"os outros, vou consultar em até 10 minutos")
+	if want := message.FirstStatus(code1, "presente", out, false); msgs[1].Text != mustParse(t, want) {
+		t.Errorf("status %q, want %q", msgs[1].Text, want)
+	}
+	// The tracker's catch-up owes chat 2 nothing: it was told.
+	if n, err := h.st.CatchUp(ctx, func(store.Notice) string { return "x" }); err != nil || n != 0 {
+		t.Fatalf("CatchUp queued %d, %v", n, err)
+	}
+}
+
+// /pacotes and the promise say when a monthly budget slowed the
+// tracker's recent passes, and stop saying it a while after.
+func TestSlowedChecksAreSaid(t *testing.T) {
+	now := time.Now()
+	clock := now
+	var mu sync.Mutex
+	h := newHarness(t, func(c *bot.Config) {
+		c.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	})
+	h.st.SetClock(func() time.Time { return now })
+	h.sayAll(1, code1)
+	mustNotContain(t, h.sayAll(1, "/pacotes")[0].Text, "mais espaçadas")
+	if err := h.st.RecordSlowed(t.Context(), []string{"siterastreio"}); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, h.sayAll(1, "/pacotes")[0].Text, "Seus pacotes\n⏳ As verificações estão mais espaçadas este mês para caber no limite do provedor.")
+	added := h.sayAll(1, code2)[0].Text
+	mustContain(t, added, "mais espaçadas", "logo que o limite permitir")
+	mustNotContain(t, added, "em até")
+
+	mu.Lock()
+	clock = now.Add(bot.SlowedFor + time.Minute)
+	mu.Unlock()
+	mustNotContain(t, h.sayAll(1, "/pacotes")[0].Text, "mais espaçadas")
+	mustContain(t, h.sayAll(1, code3)[0].Text, "em até 3 minutos")
+}
+
+// mustParse is html as Telegram shows it.
+func mustParse(t testing.TB, html string) string {
+	t.Helper()
+	s, err := telegramtest.ParseHTML(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -301,9 +301,30 @@ func (b *Bot) addCodes(ctx context.Context, chat *tgbotapi.Chat, by int64, f tra
 		return
 	}
 	b.log.Debug("codes saved", slog.Int64("chat_id", chat.ID), slog.Int("added", len(res.Added)), slog.Int("renamed", len(res.Renamed)), slog.Int("over_cap", len(res.OverCap)))
-	for _, text := range renderAdded(res, f, b.cfg.MaxCodesPerChat, b.cfg.MaxCodesPerPerson, isGroup(chat)) {
+	for _, text := range renderAdded(res, f, b.cfg.MaxCodesPerChat, b.cfg.MaxCodesPerPerson, isGroup(chat), b.firstCheck(ctx, len(res.Added) > len(res.Current))) {
 		b.reply(ctx, chat.ID, text, nil)
 	}
+	// Codes another chat already tracks: their current status now, as the
+	// tracker would have sent it (the chat starts past it).
+	for _, c := range res.Current {
+		b.reply(ctx, chat.ID, message.FirstStatus(c.Code, c.Description, c.Event, false), nil)
+	}
+}
+
+// firstCheck is when new codes are first checked: within the pass
+// interval, unless a monthly budget slowed the tracker's recent passes.
+// need: some code awaits its first check (else the store is not read).
+func (b *Bot) firstCheck(ctx context.Context, need bool) firstCheck {
+	fc := firstCheck{Within: b.cfg.PassInterval}
+	if !need {
+		return fc
+	}
+	slowed, err := b.st.Slowed(ctx, b.now().Add(-SlowedFor))
+	if err != nil {
+		b.log.Warn("reading whether checks are slowed failed; promising the usual time", slog.Any("error", err))
+	}
+	fc.Slowed = len(slowed) > 0
+	return fc
 }
 
 func (b *Bot) sendList(ctx context.Context, chat *tgbotapi.Chat) {
@@ -317,7 +338,11 @@ func (b *Bot) sendList(ctx context.Context, chat *tgbotapi.Chat) {
 		b.reply(ctx, chat.ID, emptyListText(isGroup(chat)), nil)
 		return
 	}
-	for _, p := range renderList(ps, b.cfg.MaxCodesPerChat, isGroup(chat), b.now()) {
+	slowed, err := b.st.Slowed(ctx, b.now().Add(-SlowedFor))
+	if err != nil {
+		b.log.Warn("reading whether checks are slowed failed; listing without it", slog.Any("error", err))
+	}
+	for _, p := range renderList(ps, b.cfg.MaxCodesPerChat, isGroup(chat), b.now(), len(slowed) > 0) {
 		b.reply(ctx, chat.ID, p.text, p.markup)
 	}
 }

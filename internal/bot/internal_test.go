@@ -106,7 +106,7 @@ func TestRenderListPages(t *testing.T) {
 	for i := 0; i < 23; i++ {
 		ps = append(ps, store.Package{Code: fmt.Sprintf("QQ%09dBR", i), Description: strings.Repeat("<é>", 33), State: "new"})
 	}
-	pages := renderList(ps, 100, false, time.Now())
+	pages := renderList(ps, 100, false, time.Now(), false)
 	if len(pages) != 3 {
 		t.Fatalf("%d pages, want 3", len(pages))
 	}
@@ -137,7 +137,7 @@ func TestRenderListPages(t *testing.T) {
 	if strings.Contains(pages[0].text, "de no máximo") {
 		t.Fatal("the cap is shown although far")
 	}
-	if near := renderList(ps, 25, false, time.Now()); !strings.Contains(near[0].text, "23 de no máximo 25") {
+	if near := renderList(ps, 25, false, time.Now(), false); !strings.Contains(near[0].text, "23 de no máximo 25") {
 		t.Fatal("the cap is not shown when near")
 	}
 }

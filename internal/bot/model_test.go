@@ -930,7 +930,7 @@ func (w *world) modelAddN(c *mChat, codes []found, bad []string, truncated bool,
 			return fmt.Errorf("mistyped %q and %d more, want %q in\n%s", gotBad, more["bad"], bad, text)
 		case len(sec[""]) > 0:
 			return fmt.Errorf("codes outside a section: %q", sec[""])
-		case (len(added) > 0) != strings.Contains(text, "próxima verificação"):
+		case (len(added) > 0) != strings.Contains(text, "Vou consultar o rastreio em até 3 minutos"):
 			return fmt.Errorf("first-status line wrong in\n%s", text)
 		case truncated != strings.Contains(text, "Li só os 50 primeiros códigos"):
 			return fmt.Errorf("truncated %v, but the reply says\n%s", truncated, text)

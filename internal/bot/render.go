@@ -159,10 +159,13 @@ func capNear(n, max int) bool { return max > 0 && n >= max-max/10 }
 
 // renderList renders a chat's parcels in pages of at most ListPageSize,
 // numbered, each with a "📜 N" history and a "🗑 N" remove button.
-func renderList(ps []store.Package, max int, group bool, now time.Time) []listPage {
+func renderList(ps []store.Package, max int, group bool, now time.Time, slowed bool) []listPage {
 	header := listTitle(group)
 	if capNear(len(ps), max) {
 		header += "\n" + capNote(len(ps), max)
+	}
+	if slowed {
+		header += "\n" + slowedText
 	}
 	var pages []listPage
 	var blocks []string
@@ -242,7 +245,7 @@ func renderHistory(p store.Package, evs []store.Event, total int, now time.Time)
 
 // renderAdded answers a message with codes: every accepted code named,
 // renames, codes already there, the cap, mistyped codes.
-func renderAdded(res store.AddResult, f trackcode.Findings, max, maxPerson int, group bool) []string {
+func renderAdded(res store.AddResult, f trackcode.Findings, max, maxPerson int, group bool, fc firstCheck) []string {
 	var blocks []string
 	if len(res.Added) > 0 {
 		blocks = append(blocks, addedHead(len(res.Added)))
@@ -269,7 +272,7 @@ func renderAdded(res store.AddResult, f trackcode.Findings, max, maxPerson int, 
 		blocks = append(blocks, "", mistypedText(f.Mistyped))
 	}
 	if len(res.Added) > 0 {
-		blocks = append(blocks, "", firstStatus)
+		blocks = append(blocks, "", firstStatusText(len(res.Added)-len(res.Current), len(res.Current), fc))
 	} else if len(res.Renamed)+len(res.Kept) > 0 {
 		blocks = append(blocks, "", seeList)
 	}

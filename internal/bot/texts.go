@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -205,7 +206,6 @@ const (
 	delUsage     = "Diga qual código parar de acompanhar, assim:\n<code>/remover " + exampleCode + "</code>\nOu toque em 🗑 na lista de /pacotes."
 	staleButton  = "Esse botão não vale mais. Use /pacotes para ver a lista atual."
 	eraseNo      = "Tudo certo, não apaguei nada."
-	firstStatus  = "O primeiro status chega na próxima verificação (costuma levar alguns minutos); depois eu aviso aqui sempre que o pacote se mexer. Veja tudo em /pacotes."
 	gifCaption1  = "🎬 Para acompanhar um pacote, mande o código com uma descrição."
 	gifCaption2  = "🎬 Em /pacotes você vê a situação de cada pacote, o histórico (📜) e para de acompanhar (🗑)."
 	listFooter   = "📜 histórico · 🗑 parar de acompanhar"
@@ -220,6 +220,62 @@ const (
 	statusExpired  = "⌛ Não é mais acompanhado"
 	statusWaiting  = "⏳ Aguardando a primeira verificação"
 )
+
+// firstCheck is what the bot knows of a new code's first check: a new
+// code is due at once, so the next tracker pass asks for it, within
+// Within (the pass interval) unless a monthly budget slows checks.
+type firstCheck struct {
+	Within time.Duration
+	Slowed bool
+}
+
+// firstStatusText promises the first status of the n codes just added
+// whose status is not known yet; current codes already have theirs
+// (sent right after the confirmation).
+func firstStatusText(n, current int, fc firstCheck) string {
+	when := "em até " + durationText(fc.Within)
+	if fc.Slowed {
+		when = "logo que o limite permitir"
+	}
+	var s string
+	switch {
+	case n == 0:
+		s = "A situação atual vem logo abaixo; depois eu aviso aqui sempre que o pacote se mexer."
+		if current > 1 {
+			s = "A situação atual de cada um vem logo abaixo; depois eu aviso aqui sempre que algum se mexer."
+		}
+	case n == 1 && current == 0:
+		s = "🔎 Vou consultar o rastreio " + when + " e mando a situação aqui assim que ela aparecer; depois aviso sempre que o pacote se mexer."
+	default:
+		s = "🔎 Vou consultar o rastreio " + when + " e mando a situação de cada um aqui assim que aparecer; depois aviso sempre que algum se mexer."
+		if current > 0 {
+			s = "🔎 Os que já têm movimentação vêm com a situação atual logo abaixo; os outros, vou consultar " + when +
+				" e mando a situação aqui assim que aparecer. Depois aviso sempre que algum se mexer."
+		}
+	}
+	if fc.Slowed {
+		s = slowedText + "\n" + s
+	}
+	return s + " " + seeList
+}
+
+// slowedText says checks are spaced out by a provider's monthly budget.
+const slowedText = "⏳ As verificações estão mais espaçadas este mês para caber no limite do provedor."
+
+// durationText writes d in minutes (rounded up) or hours and minutes:
+// "1 minuto", "3 minutos", "1 hora e 30 minutos".
+func durationText(d time.Duration) string {
+	m := int((d + time.Minute - 1) / time.Minute)
+	m = max(m, 1)
+	h, m := m/60, m%60
+	switch {
+	case h == 0:
+		return fmt.Sprintf("%d %s", m, plural(m, "minuto", "minutos"))
+	case m == 0:
+		return fmt.Sprintf("%d %s", h, plural(h, "hora", "horas"))
+	}
+	return fmt.Sprintf("%d %s e %d %s", h, plural(h, "hora", "horas"), m, plural(m, "minuto", "minutos"))
+}
 
 func emptyListText(group bool) string {
 	if group {

@@ -62,6 +62,11 @@ func TestTextsGolden(t *testing.T) {
 		OverCap: []string{"RM609669553CN"},
 	}
 	f := trackcode.Findings{Mistyped: []string{"QQ850419296BR"}, Truncated: true}
+	fc := firstCheck{Within: 3 * time.Minute}
+	one := store.AddResult{Added: []store.PackageItem{{Code: "QQ850419295BR", Description: "tênis"}}}
+	cur := store.Current{PackageItem: store.PackageItem{Code: "LE449872154SE", Description: "fone"}, Event: evs[len(evs)-1].Event}
+	current := store.AddResult{Added: []store.PackageItem{cur.PackageItem}, Current: []store.Current{cur}}
+	mixed := store.AddResult{Added: []store.PackageItem{{Code: "QQ850419295BR", Description: "tênis"}, cur.PackageItem}, Current: []store.Current{cur}}
 	texts := map[string]string{
 		"welcome":             welcomeText(provs),
 		"welcome_group":       groupWelcomeText(provs),
@@ -104,10 +109,15 @@ func TestTextsGolden(t *testing.T) {
 		"gif_captions":        gifCaption1 + "\n" + gifCaption2,
 		"description":         botDescription,
 		"short_description":   botShortDescription,
-		"added":               strings.Join(renderAdded(added, f, 100, 200, false), "\n=====\n"),
-		"added_group":         strings.Join(renderAdded(added, trackcode.Findings{}, 100, 200, true), "\n=====\n"),
-		"list":                renderList(ps, 100, false, now)[0].text,
-		"list_group_near_cap": renderList(ps, 3, true, now)[0].text,
+		"added":               strings.Join(renderAdded(added, f, 100, 200, false, fc), "\n=====\n"),
+		"added_group":         strings.Join(renderAdded(added, trackcode.Findings{}, 100, 200, true, fc), "\n=====\n"),
+		"added_one":           strings.Join(renderAdded(one, trackcode.Findings{}, 100, 200, false, fc), "\n=====\n"),
+		"added_one_slowed":    strings.Join(renderAdded(one, trackcode.Findings{}, 100, 200, false, firstCheck{Within: 3 * time.Minute, Slowed: true}), "\n=====\n"),
+		"added_current":       strings.Join(renderAdded(current, trackcode.Findings{}, 100, 200, false, fc), "\n=====\n"),
+		"added_mixed":         strings.Join(renderAdded(mixed, trackcode.Findings{}, 100, 200, false, firstCheck{Within: 90 * time.Minute}), "\n=====\n"),
+		"list":                renderList(ps, 100, false, now, false)[0].text,
+		"list_group_near_cap": renderList(ps, 3, true, now, false)[0].text,
+		"list_slowed":         renderList(ps, 100, false, now, true)[0].text,
 		"history":             renderHistory(ps[0], evs, len(evs), now),
 		"history_earlier":     renderHistory(ps[0], evs, len(evs)+170, now),
 		"history_empty":       renderHistory(ps[2], nil, 0, now),

@@ -27,6 +27,9 @@ const (
 	// added across all chats (groups cost nothing to create).
 	DefaultMaxCodesPerPerson = 200
 	DefaultTelegramSendRate  = 25.0
+	// DefaultPassInterval is the tracker unit's RestartSec: the most a
+	// new code waits for its first check (the bot's promise).
+	DefaultPassInterval = 3 * time.Minute
 	DefaultPassMaxDuration   = 2 * time.Minute
 )
 
@@ -78,6 +81,10 @@ type Bot struct {
 	Telegram
 	MaxCodesPerChat   int
 	MaxCodesPerPerson int
+	// PassInterval is the time between two tracker passes (the tracker
+	// unit's RestartSec): the bot promises a new code's first check
+	// within it.
+	PassInterval time.Duration
 	// Providers names the configured tracking providers (for /privacidade);
 	// the bot never calls them.
 	Providers []string
@@ -300,6 +307,12 @@ func LoadBot(getenv Getenv) (Bot, error) {
 	}
 	if c.MaxCodesPerPerson, err = l.positiveInt("RASTREIO_MAX_CODES_PER_PERSON", DefaultMaxCodesPerPerson); err != nil {
 		return c, err
+	}
+	if c.PassInterval, err = l.duration("RASTREIO_PASS_INTERVAL", DefaultPassInterval); err != nil {
+		return c, err
+	}
+	if c.PassInterval <= 0 {
+		return c, &Error{Var: "RASTREIO_PASS_INTERVAL", Msg: "must be more than 0 (the tracker unit's RestartSec, like 3m)"}
 	}
 	// Which providers receive codes, for /privacidade. Errors here are the
 	// tracker's to report; the bot just says what it can.

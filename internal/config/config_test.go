@@ -42,11 +42,21 @@ func TestLoadBotDefaults(t *testing.T) {
 	if c.Token.Reveal() != tok {
 		t.Errorf("token not trimmed: %q", c.Token.Reveal())
 	}
-	if c.Endpoint != DefaultTelegramEndpoint || c.DBPath != "rastreio.db" || c.MaxCodesPerChat != 100 || c.MaxCodesPerPerson != 200 || c.LogLevel != slog.LevelInfo {
+	if c.Endpoint != DefaultTelegramEndpoint || c.DBPath != "rastreio.db" || c.MaxCodesPerChat != 100 || c.MaxCodesPerPerson != 200 || c.LogLevel != slog.LevelInfo ||
+		c.PassInterval != 3*time.Minute {
 		t.Errorf("defaults wrong: %+v", c)
 	}
 	if len(c.Providers) != 0 {
 		t.Errorf("providers = %v, want none", c.Providers)
+	}
+}
+
+// RASTREIO_PASS_INTERVAL is the tracker unit's RestartSec, as systemd
+// writes it or as a Go duration.
+func TestPassInterval(t *testing.T) {
+	c, err := LoadBot(env("TELEGRAM_BOT_TOKEN", tok, "RASTREIO_PASS_INTERVAL", "10m"))
+	if err != nil || c.PassInterval != 10*time.Minute {
+		t.Fatalf("PassInterval = %v, %v", c.PassInterval, err)
 	}
 }
 
@@ -80,6 +90,8 @@ func TestBotErrors(t *testing.T) {
 		{"person cap zero", env("TELEGRAM_BOT_TOKEN", tok, "RASTREIO_MAX_CODES_PER_PERSON", "0"), "RASTREIO_MAX_CODES_PER_PERSON"},
 		{"person cap text", env("TELEGRAM_BOT_TOKEN", tok, "RASTREIO_MAX_CODES_PER_PERSON", "muitos"), "RASTREIO_MAX_CODES_PER_PERSON"},
 		{"log level", env("TELEGRAM_BOT_TOKEN", tok, "LOG_LEVEL", "loud"), "LOG_LEVEL"},
+		{"pass interval text", env("TELEGRAM_BOT_TOKEN", tok, "RASTREIO_PASS_INTERVAL", "3 minutos"), "RASTREIO_PASS_INTERVAL"},
+		{"pass interval zero", env("TELEGRAM_BOT_TOKEN", tok, "RASTREIO_PASS_INTERVAL", "0"), "RASTREIO_PASS_INTERVAL"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

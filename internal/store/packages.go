@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/rastreio/rastreio/internal/tracking"
 )
 
 // Package is one code a chat tracks, with the parcel's last known status
@@ -44,6 +46,16 @@ type AddResult struct {
 	// OverPersonCap is refused because the person who sent them already
 	// added AddOptions.MaxPerPerson codes across all chats.
 	OverPersonCap []string
+	// Current is, among Added, the codes another chat already tracks
+	// whose status is known: their newest event. The chat starts past it
+	// (the tracker does not announce it), so the bot shows it at once.
+	Current []Current
+}
+
+// Current is a code's current status: its newest stored event.
+type Current struct {
+	PackageItem
+	Event tracking.Event
 }
 
 // AddOptions says who adds codes and the caps that apply.
@@ -141,8 +153,18 @@ func (s *Store) AddPackagesAs(ctx context.Context, chat ChatRef, items []Package
 			if _, err := t[pkInsertParcel].ExecContext(ctx, it.Code, now); err != nil {
 				return err
 			}
-			if _, err := t[pkInsertTracked].ExecContext(ctx, chat.ID, it.Code, it.Description, now, by); err != nil {
+			var mark int64
+			if err := t[pkInsertTracked].QueryRowContext(ctx, chat.ID, it.Code, it.Description, now, by).Scan(&mark); err != nil {
 				return err
+			}
+			if mark > 0 {
+				evs, err := evScan(rowsOr(t[pkNewest].QueryContext(ctx, it.Code)))
+				if err != nil {
+					return err
+				}
+				if len(evs) > 0 {
+					res.Current = append(res.Current, Current{PackageItem: it, Event: evs[0].Event})
+				}
 			}
 			count++
 			mine++
@@ -166,6 +188,7 @@ const (
 	pkRename
 	pkInsertParcel
 	pkInsertTracked
+	pkNewest
 )
 
 var pkAddSQL = [...]string{
@@ -177,7 +200,14 @@ var pkAddSQL = [...]string{
 	pkInsertParcel: `INSERT INTO parcels (code, created_at) VALUES (?, ?)
 		ON CONFLICT (code) DO UPDATE SET state = '` + stateNew + `', next_pass = 0, next_due = 0, misses = 0
 		WHERE parcels.state = '` + stateExpired + `'`,
-	pkInsertTracked: "INSERT INTO tracked (chat_id, code, description, added_at, added_by) VALUES (?, ?, ?, ?, ?)",
+	// A code another chat already tracks starts at its parcel's newest
+	// event: the bot shows the current status at once (AddResult.Current),
+	// so the tracker does not announce it again.
+	pkInsertTracked: `INSERT INTO tracked (chat_id, code, description, added_at, added_by, notified_event_id)
+		SELECT ?1, ?2, ?3, ?4, ?5, CASE WHEN state IN ` + sqlStates(stateActive, stateFinal) + ` THEN last_event_id ELSE 0 END
+		FROM parcels WHERE code = ?2
+		RETURNING notified_event_id`,
+	pkNewest: evSelect + " WHERE code = ? ORDER BY happened_at DESC, id DESC LIMIT 1",
 }
 
 // RemovePackage stops chat from tracking code; false if it did not.
