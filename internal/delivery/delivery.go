@@ -231,10 +231,17 @@ func (d *Delivery) loop(ctx, db context.Context, queryDone <-chan struct{}) erro
 		queriesDone := closed(queryDone)
 		if queriesDone && !d.sweep.afterQueries {
 			// The queries may have queued their last messages after the
-			// sweep that found the outbox empty: sweep once more before
-			// deciding there is nothing left.
-			d.sweep.afterQueries, d.sweep.empty = true, false
-			continue
+			// sweep that found the outbox empty. Each commit that queued
+			// one woke us after it: a wake not yet seen means sweep once
+			// more before deciding there is nothing left (a wake already
+			// seen was followed by a sweep).
+			d.sweep.afterQueries = true
+			select {
+			case <-d.wakeCh:
+				d.sweep.empty = false
+				continue
+			default:
+			}
 		}
 		if queriesDone && d.sweep.empty && d.q.Len() == 0 && d.q.InFlight() == 0 {
 			return nil

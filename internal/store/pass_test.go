@@ -592,3 +592,33 @@ func TestSyncedReachesTheSchedule(t *testing.T) {
 		t.Fatalf("schedule saw Synced %v, want %v twice", got, synced)
 	}
 }
+
+// An answer that repeats what is stored (read back with the parcel, not
+// re-inserted) stores and queues nothing, even when a provider's event
+// key holds the separator the keys are read with.
+func TestRepeatedAnswerStoresNothing(t *testing.T) {
+	s := mustOpen(t, "")
+	ctx := t.Context()
+	trtTrack(t, s, 1, "QQ850419295BR", "")
+	at := time.Date(2024, 3, 11, 9, 0, 0, 0, time.UTC)
+	odd := trtEv("RO", tracking.KindTransit, at.Add(time.Hour))
+	odd.Key = "17track|" + keySep + "|odd"
+	c := trtFound("QQ850419295BR", trtEv("PO", tracking.KindPosted, at), odd)
+	st, err := s.SaveResults(ctx, 1, []Checked{c}, trtRender)
+	if err != nil || st.NewEvents != 2 || st.Queued != 1 {
+		t.Fatalf("first answer: %+v, %v", st, err)
+	}
+	trtOutbox(t, s)
+	for pass := int64(2); pass <= 3; pass++ {
+		st, err := s.SaveResults(ctx, pass, []Checked{c}, trtRender)
+		if err != nil || st.NewEvents != 0 || st.Queued != 0 || st.Found != 1 {
+			t.Fatalf("pass %d, the same answer: %+v, %v", pass, st, err)
+		}
+	}
+	if evs, err := s.Events(ctx, "QQ850419295BR"); err != nil || len(evs) != 2 {
+		t.Fatalf("%d events stored, %v", len(evs), err)
+	}
+	if got := trtOutbox(t, s); len(got) != 0 {
+		t.Fatalf("queued %v", got)
+	}
+}

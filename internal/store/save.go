@@ -3,10 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/rastreio/rastreio/internal/schedule"
@@ -135,10 +135,11 @@ const (
 )
 
 var saverSQL = [...]string{
-	selParcel: "SELECT " + parcelCols + ", NULL FROM parcels WHERE code = ?",
-	// The parcel with its stored events' keys (a JSON array), to store
-	// only the events it does not have.
-	selParcelKeys: "SELECT " + parcelCols + ", (SELECT json_group_array(event_key) FROM events e WHERE e.code = p.code) FROM parcels p WHERE code = ?",
+	selParcel: "SELECT " + parcelCols + ", 0, NULL FROM parcels WHERE code = ?",
+	// The parcel with its stored events' keys (how many, and joined by
+	// keySep), to store only the events it does not have.
+	selParcelKeys: "SELECT " + parcelCols + `, (SELECT count(*) FROM events e WHERE e.code = p.code),
+		(SELECT group_concat(event_key, char(31)) FROM events e WHERE e.code = p.code) FROM parcels p WHERE code = ?`,
 	updParcel: `UPDATE parcels SET state = ?, provider = ?, last_kind = ?, last_status = ?, last_event_at = ?,
 			found_at = ?, final_at = ?, checked_at = ?, checked_by = ?, next_pass = ?, misses = ?, last_event_id = ?, next_due = ?, synced_at = ? WHERE code = ?`,
 	insEvent: evInsertSQL,
@@ -194,20 +195,23 @@ func (w *saver) loadWith(ctx context.Context, q int, code string) (*parcelRow, m
 		return nil, nil, err
 	}
 	p := &parcelRow{code: code}
+	var n int
 	var keys sql.NullString
 	err = st.QueryRowContext(ctx, code).Scan(&p.state, &p.provider, &p.lastKind, &p.lastStatus,
-		&p.lastEventAt, &p.foundAt, &p.finalAt, &p.checkedAt, &p.checkedBy, &p.nextPass, &p.misses, &p.lastEventID, &p.createdAt, &p.nextDue, &p.syncedAt, &keys)
+		&p.lastEventAt, &p.foundAt, &p.finalAt, &p.checkedAt, &p.checkedBy, &p.nextPass, &p.misses, &p.lastEventID, &p.createdAt, &p.nextDue, &p.syncedAt, &n, &keys)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, nil // removed meanwhile (the last chat deleted it)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	known := map[string]bool{}
+	known := make(map[string]bool, n)
 	if keys.Valid {
-		var ks []string
-		if err := json.Unmarshal([]byte(keys.String), &ks); err != nil {
-			return nil, nil, fmt.Errorf("event keys: %w", err)
+		ks := strings.Split(keys.String, keySep)
+		if len(ks) != n {
+			// A key holding the separator: known stays short, and those
+			// events are offered again to the insert, which ignores them.
+			ks = nil
 		}
 		for _, k := range ks {
 			known[k] = true
@@ -215,6 +219,10 @@ func (w *saver) loadWith(ctx context.Context, q int, code string) (*parcelRow, m
 	}
 	return p, known, nil
 }
+
+// keySep joins event keys read together (char(31), the ASCII unit
+// separator, which no provider puts in an event).
+const keySep = "\x1f"
 
 func (w *saver) store(ctx context.Context, p *parcelRow) error {
 	st, err := w.stmt(ctx, updParcel)
