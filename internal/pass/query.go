@@ -70,10 +70,17 @@ func (q *query) run(ctx context.Context, due []store.Due, deadline time.Time) er
 	defer q.cancel()
 	q.progress = q.clock.Now()
 
+	bs := batches(due, q.opt.BatchSize)
+	if len(bs) == 1 { // most passes: one call, no workers to hand it to
+		res, err := q.provider.Track(q.qctx, bs[0])
+		q.tally(ctx, answer{codes: bs[0], res: res, err: err})
+		q.save()
+		return q.end(ctx)
+	}
 	answers := make(chan answer, q.opt.Workers)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		q.ask(batches(due, q.opt.BatchSize), answers)
+		q.ask(bs, answers)
 		close(answers)
 	})
 	for a := range answers {
@@ -92,6 +99,12 @@ func (q *query) run(ctx context.Context, due []store.Due, deadline time.Time) er
 		q.save()
 	}
 	wg.Wait()
+	return q.end(ctx)
+}
+
+// end says why the queries stopped early, if they did, and returns the
+// error for Run.
+func (q *query) end(ctx context.Context) error {
 	if q.sum.Stopped == "" && q.qctx.Err() != nil && ctx.Err() == nil {
 		q.sum.Stopped = "time bound"
 	}
