@@ -74,12 +74,12 @@ type Config struct {
 	// (RASTREIO_PASS_INTERVAL, the tracker unit's RestartSec): a new code
 	// is due at once, so its first check comes within it. 0 means
 	// DefaultPassInterval.
-	PassInterval time.Duration
-	Providers    []string // tracking providers that receive codes (config names)
-	Log               *slog.Logger
-	PollTimeout       int // getUpdates hold, seconds; 0 means telegram.PollTimeout
-	FloodPerMinute    int // messages per chat per minute; 0 means DefaultFloodPerMinute
-	Now               func() time.Time
+	PassInterval   time.Duration
+	Providers      []string // tracking providers that receive codes (config names)
+	Log            *slog.Logger
+	PollTimeout    int // getUpdates hold, seconds; 0 means telegram.PollTimeout
+	FloodPerMinute int // messages per chat per minute; 0 means DefaultFloodPerMinute
+	Now            func() time.Time
 	// MinBackoff is the first wait after a failed getUpdates (default 1 s).
 	MinBackoff time.Duration
 	// ReplyRetryDelay is the first wait before a reply that met a 5xx is

@@ -29,8 +29,8 @@ const (
 	DefaultTelegramSendRate  = 25.0
 	// DefaultPassInterval is the tracker unit's RestartSec: the most a
 	// new code waits for its first check (the bot's promise).
-	DefaultPassInterval = 3 * time.Minute
-	DefaultPassMaxDuration   = 2 * time.Minute
+	DefaultPassInterval    = 3 * time.Minute
+	DefaultPassMaxDuration = 2 * time.Minute
 )
 
 // Error is a missing or malformed setting. Var names the variable (or
