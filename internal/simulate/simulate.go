@@ -61,7 +61,9 @@ type Options struct {
 	// TempDir holds the temporary databases (default: /dev/shm when
 	// writable, else os.TempDir).
 	TempDir string
-	// Parallel is how many replays run at once (default GOMAXPROCS).
+	// Parallel is how many replays run at once (default: GOMAXPROCS, or
+	// more so that the every-pass replays, the long ones and about
+	// equally long, all run together and end together).
 	Parallel int
 }
 
@@ -84,9 +86,6 @@ func (o *Options) defaults() {
 				o.TempDir = "/dev/shm"
 			}
 		}
-	}
-	if o.Parallel <= 0 {
-		o.Parallel = runtime.GOMAXPROCS(0)
 	}
 }
 
@@ -145,9 +144,18 @@ func Run(ctx context.Context, js []Journey, opt Options) (Report, error) {
 		}
 	}
 	// The every-pass replays run a pass every PassInterval: start them
-	// first, the shorter ones fill in around them.
+	// first, together, the shorter ones fill in around them.
 	order := append([]*job(nil), jobs...)
 	sort.SliceStable(order, func(a, b int) bool { return order[a].policy == EveryPass && order[b].policy != EveryPass })
+	if opt.Parallel <= 0 {
+		long := 0
+		for _, jb := range jobs {
+			if jb.policy == EveryPass {
+				long++
+			}
+		}
+		opt.Parallel = max(runtime.GOMAXPROCS(0), long)
+	}
 	sem := make(chan struct{}, opt.Parallel)
 	var wg sync.WaitGroup
 	for _, jb := range order {
