@@ -3,6 +3,9 @@ package gifs
 import (
 	"bytes"
 	"image/gif"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -24,6 +27,37 @@ func TestGIFs(t *testing.T) {
 		}
 		if g.Hash == "" {
 			t.Errorf("%s: no hash", g.Name)
+		}
+	}
+}
+
+// TestGIFsAreGenerated fails when gen.go was changed without running
+// `go generate ./internal/bot/gifs` (or the GIFs were edited by hand).
+func TestGIFsAreGenerated(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool:", err)
+	}
+	src, err := os.ReadFile("gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "gen.go"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(goTool, "run", "gen.go")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go run gen.go: %v\n%s", err, out)
+	}
+	for _, g := range All() {
+		fresh, err := os.ReadFile(filepath.Join(dir, g.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(fresh, g.Data) {
+			t.Errorf("%s differs from what gen.go draws (%d bytes, embedded %d): run go generate ./internal/bot/gifs", g.Name, len(fresh), len(g.Data))
 		}
 	}
 }
