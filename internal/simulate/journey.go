@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rastreio/rastreio/internal/correios"
+	"github.com/rastreio/rastreio/internal/trackcode"
 	"github.com/rastreio/rastreio/internal/tracking"
 )
 
@@ -106,7 +107,12 @@ func parseJourney(raw json.RawMessage) (Journey, error) {
 	if w.Code == nil || strings.TrimSpace(*w.Code) == "" {
 		return Journey{}, errors.New(`no "code"`)
 	}
-	j := Journey{Code: strings.ToUpper(strings.TrimSpace(*w.Code))}
+	code, err := trackcode.Parse(*w.Code)
+	if err != nil {
+		// The bot refuses such a code, so no pass ever sees it.
+		return Journey{}, fmt.Errorf("code %q: %v", *w.Code, err)
+	}
+	j := Journey{Code: code}
 	if w.AddedAt != nil {
 		t, err := time.Parse(time.RFC3339, *w.AddedAt)
 		if err != nil {

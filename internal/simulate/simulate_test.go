@@ -50,6 +50,8 @@ func TestParseMalformed(t *testing.T) {
 		{`{}`, "not a JSON array"},
 		{`[]`, "no journeys"},
 		{`[{"events":[` + ev + `]}]`, `journey 1: no "code"`},
+		{`[{"code":"XX123","events":[` + ev + `]}]`, `journey 1: code "XX123": not a tracking code`},
+		{`[{"code":"QQ850419296BR","events":[` + ev + `]}]`, `code "QQ850419296BR": tracking code check digit does not match`},
 		{`[{"code":"QQ850419295BR","events":[{"tipo":"01","dtHrCriado":"2024-03-04T10:00:00","descricao":"x"}]}]`, `event 1: no "codigo"`},
 		{`[{"code":"QQ850419295BR","events":[{"codigo":"PO","tipo":"01","dtHrCriado":"ontem","descricao":"x"}]}]`, `dtHrCriado "ontem"`},
 		{`[{"code":"QQ850419295BR","added_at":"2024-03-04","events":[` + ev + `]}]`, "added_at"},
