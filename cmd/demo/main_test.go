@@ -277,3 +277,14 @@ func TestDemoStartsAnswersAndStopsClean(t *testing.T) {
 		})
 	}
 }
+
+// DEMO_PASS_INTERVAL=0 (passes back to back) is accepted: the bot still
+// starts and answers.
+func TestDemoPassIntervalZero(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the real programs")
+	}
+	d := startDemo(t, buildDemo(t), "DEMO_PASS_INTERVAL=0")
+	post(t, d.URL+"/api/send", `{"chat":1001,"text":"/start"}`)
+	waitBotMessage(t, d.URL, "/pacotes", 10*time.Second)
+}

@@ -170,8 +170,10 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		"CORREIOS_USER":             demoUser,
 		"CORREIOS_ACCESS_CODE":      demoAccessCode,
 		"RASTREIO_RECHECK_INTERVAL": "0",
-		"RASTREIO_PASS_INTERVAL":    cfg.PassInterval.String(),
-		"LOG_LEVEL":                 cfg.ChildLogLevel,
+		// The bot's promise needs a positive interval; with
+		// DEMO_PASS_INTERVAL=0 the passes run back to back.
+		"RASTREIO_PASS_INTERVAL": max(cfg.PassInterval, time.Second).String(),
+		"LOG_LEVEL":              cfg.ChildLogLevel,
 	})
 	childOut := cfg.ChildOut
 	if childOut == nil {
