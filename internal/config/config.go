@@ -302,17 +302,8 @@ func LoadBot(getenv Getenv) (Bot, error) {
 	if c.Telegram, err = l.telegram(); err != nil {
 		return c, err
 	}
-	if c.MaxCodesPerChat, err = l.positiveInt("RASTREIO_MAX_CODES_PER_CHAT", DefaultMaxCodesPerChat); err != nil {
+	if err = l.botLimits(&c); err != nil {
 		return c, err
-	}
-	if c.MaxCodesPerPerson, err = l.positiveInt("RASTREIO_MAX_CODES_PER_PERSON", DefaultMaxCodesPerPerson); err != nil {
-		return c, err
-	}
-	if c.PassInterval, err = l.duration("RASTREIO_PASS_INTERVAL", DefaultPassInterval); err != nil {
-		return c, err
-	}
-	if c.PassInterval <= 0 {
-		return c, &Error{Var: "RASTREIO_PASS_INTERVAL", Msg: "must be more than 0 (the tracker unit's RestartSec, like 3m)"}
 	}
 	// Which providers receive codes, for /privacidade. Errors here are the
 	// tracker's to report; the bot just says what it can.
@@ -329,6 +320,26 @@ func LoadBot(getenv Getenv) (Bot, error) {
 	}
 	c.Providers, _ = l.providers(configured)
 	return c, nil
+}
+
+// botLimits reads the bot's caps and pass interval. The tracker reads
+// them too, only to refuse a malformed one: both units share one
+// environment file, and a typo there must stop both, not only the bot.
+func (l loader) botLimits(c *Bot) error {
+	var err error
+	if c.MaxCodesPerChat, err = l.positiveInt("RASTREIO_MAX_CODES_PER_CHAT", DefaultMaxCodesPerChat); err != nil {
+		return err
+	}
+	if c.MaxCodesPerPerson, err = l.positiveInt("RASTREIO_MAX_CODES_PER_PERSON", DefaultMaxCodesPerPerson); err != nil {
+		return err
+	}
+	if c.PassInterval, err = l.duration("RASTREIO_PASS_INTERVAL", DefaultPassInterval); err != nil {
+		return err
+	}
+	if c.PassInterval <= 0 {
+		return &Error{Var: "RASTREIO_PASS_INTERVAL", Msg: "must be more than 0 (the tracker unit's RestartSec, like 3m)"}
+	}
+	return nil
 }
 
 func (l loader) credExists(cred string) bool {
@@ -414,6 +425,9 @@ func LoadTracker(getenv Getenv) (Tracker, error) {
 		}
 	}
 
+	if err = l.botLimits(&Bot{}); err != nil {
+		return c, err
+	}
 	if c.RecheckInterval, err = l.duration("RASTREIO_RECHECK_INTERVAL", 0); err != nil {
 		return c, err
 	}

@@ -207,6 +207,9 @@ func TestTrackerProviders(t *testing.T) {
 		for _, kv := range [][2]string{
 			{"CORREIOS_RATE_LIMIT", "-1"}, {"CORREIOS_RATE_BURST", "x"}, {"TELEGRAM_SEND_RATE", "31"},
 			{"RASTREIO_RECHECK_INTERVAL", "soon"}, {"CORREIOS_API_URL", "ftp://x"},
+			// The bot's settings, from the environment file both units share.
+			{"RASTREIO_MAX_CODES_PER_PERSON", "muitos"}, {"RASTREIO_MAX_CODES_PER_CHAT", "0"},
+			{"RASTREIO_PASS_INTERVAL", "3 minutos"}, {"RASTREIO_PASS_INTERVAL", "0"},
 		} {
 			_, err := LoadTracker(with("SITERASTREIO_API_KEY", "k", kv[0], kv[1]))
 			wantVar(t, err, kv[0])
