@@ -108,6 +108,66 @@ func TestBotWritesDuringHeavySave(t *testing.T) {
 	}
 }
 
+// While a pass expires many parcels of 1,000 events each (one
+// transaction for them all held the lock for seconds), the bot's writes
+// (AddPackages) go in within a second: with a busy timeout of one second
+// they would fail otherwise.
+func TestBotWritesDuringHeavyExpiry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("an expiry of seconds; skipped under -short")
+	}
+	path := filepath.Join(t.TempDir(), "rastreio.db")
+	tracker := mustOpen(t, path)
+	bot, err := Open(t.Context(), path, busyTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bot.Close()
+	saved := time.Date(2025, 1, 3, 8, 0, 0, 0, time.UTC)
+	tracker.SetClock(func() time.Time { return saved })
+	cs := heavySave(t, tracker, 300)
+	if _, err := tracker.SaveResults(t.Context(), 1, cs, trtRender); err != nil {
+		t.Fatal(err)
+	}
+	// The history of earlier passes: each parcel has 1,000 events.
+	if _, err := tracker.db.Exec(`
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 800)
+INSERT INTO events (code, event_key, codigo, tipo, kind, description, location, destination, happened_at, provider, created_at)
+SELECT p.code, 'earlier|' || n.i, 'RO', '01', ?, 'Objeto em transferência - por favor aguarde', 'SAO PAULO/SP', 'NITEROI/RJ', ? - n.i * 60, 'fake', ?
+FROM parcels p, n WHERE p.code LIKE 'QQ%'`, string(tracking.KindTransit), saved.Add(-24*time.Hour).Unix(), saved.Unix()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tracker.db.Exec("DELETE FROM outbox"); err != nil {
+		t.Fatal(err)
+	}
+	tracker.SetClock(func() time.Time { return saved.Add(ExpireIdle + 30*24*time.Hour) })
+	var expired, queued int
+	var eerr error
+	took, longest, writes, err := botDuring(t, bot, func() {
+		expired, queued, eerr = tracker.ExpireParcels(t.Context(), trtRender)
+	})
+	if eerr != nil {
+		t.Fatal(eerr)
+	}
+	t.Logf("expiry of %d parcels of 1,000 events: %v; %d bot writes meanwhile, the longest %v", expired, took.Round(time.Millisecond), writes, longest.Round(time.Millisecond))
+	if expired != len(cs) || queued != len(cs) {
+		t.Fatalf("expired %d parcels, queued %d messages; want %d of each", expired, queued, len(cs))
+	}
+	var left int
+	if err := tracker.db.QueryRow("SELECT (SELECT COUNT(*) FROM parcels WHERE code LIKE 'QQ%') + (SELECT COUNT(*) FROM events)").Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d parcels and events left (%v), want none", left, err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if longest >= time.Second || writes < int(took/time.Second) {
+		t.Fatalf("the bot's longest write took %v (%d writes in %v), want under a second", longest, writes, took)
+	}
+	if took < 1200*time.Millisecond {
+		t.Fatalf("the expiry took %v: too short to show anything (make it larger)", took)
+	}
+}
+
 // A provider's 15,000 events of one code are stored as the newest
 // tracking.MaxEvents, announced in one message.
 func TestSaveResultsKeepsNewestEvents(t *testing.T) {
