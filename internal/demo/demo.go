@@ -107,9 +107,12 @@ var tryCodes = []Try{
 // Run runs the demo until ctx ends, then stops everything it started
 // and removes its temporary directory.
 func Run(ctx context.Context, cfg Config) (err error) {
-	log := cfg.Log
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	r := &run{cfg: cfg, log: cfg.Log, childOut: cfg.ChildOut}
+	if r.log == nil {
+		r.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if r.childOut == nil {
+		r.childOut = os.Stderr
 	}
 	for _, p := range []string{cfg.BotPath, cfg.TrackerPath} {
 		if _, err := os.Stat(p); err != nil {
@@ -122,17 +125,17 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	}
 	replay := NewReplay(journeys, cfg.NotFoundFor)
 
-	dir := cfg.Dir
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "rastreio-demo-"); err != nil {
+	r.dir = cfg.Dir
+	if r.dir == "" {
+		if r.dir, err = os.MkdirTemp("", "rastreio-demo-"); err != nil {
 			return err
 		}
 		defer func() {
-			if rmErr := os.RemoveAll(dir); rmErr != nil && err == nil {
+			if rmErr := os.RemoveAll(r.dir); rmErr != nil && err == nil {
 				err = rmErr
 			}
 		}()
-	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+	} else if err := os.MkdirAll(r.dir, 0o700); err != nil {
 		return err
 	}
 
@@ -140,101 +143,146 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return fmt.Errorf("DEMO_ADDR %s: %w", cfg.Addr, err)
 	}
+	defer r.startServers(replay)()
+	defer r.servePage(ln)()
 
-	corr := correiostest.New(correiostest.Options{User: demoUser, AccessCode: demoAccessCode, Lookup: replay.Lookup})
-	defer corr.Close()
-	fake := telegramtest.NewUnstarted(demoToken)
-	hub := NewHub(fake)
-	fake.Start()
-	defer fake.Close()
+	r.sup = &Supervisor{Env: r.childEnv(), Log: r.log, Grace: cfg.Grace}
+	cctx, stop := context.WithCancel(ctx)
+	defer func() {
+		stop()
+		r.children.Wait() // every child stopped and reaped
+	}()
+	botExits := r.startBot(cctx)
+	r.trackerLoop(cctx)
 
+	if ready, err := r.waitBot(ctx, botExits); !ready {
+		return err
+	}
+	url := "http://" + ln.Addr().String() + "/"
+	fmt.Fprintf(cfg.Stdout, "rastreio demo ready: open %s in a browser (Ctrl-C stops it; data in %s)\n", url, r.dir)
+	<-ctx.Done()
+	return nil
+}
+
+// run is one Run's state, shared by its steps.
+type run struct {
+	cfg      Config
+	log      *slog.Logger
+	childOut io.Writer
+	dir      string // the data directory
+
+	corr     *correiostest.Server
+	fake     *telegramtest.Server
+	hub      *Hub
+	sup      *Supervisor
+	children sync.WaitGroup
+}
+
+// startServers starts the fake Correios API, answering from replay, and
+// the fake Bot API with its hub. The function it returns closes both.
+func (r *run) startServers(replay *Replay) (closeAll func()) {
+	r.corr = correiostest.New(correiostest.Options{User: demoUser, AccessCode: demoAccessCode, Lookup: replay.Lookup})
+	r.fake = telegramtest.NewUnstarted(demoToken)
+	r.hub = NewHub(r.fake)
+	r.fake.Start()
+	return func() {
+		r.fake.Close()
+		r.corr.Close()
+	}
+}
+
+// servePage serves the chat page on ln. The function it returns ends the
+// page's event streams and shuts the server down (closing it when
+// requests are still running after a second).
+func (r *run) servePage(ln net.Listener) (shutdown func()) {
 	done := make(chan struct{})
-	page := &Page{Hub: hub, Fake: fake, Try: tryCodes, Log: log, Done: done}
+	page := &Page{Hub: r.hub, Fake: r.fake, Try: tryCodes, Log: r.log, Done: done}
 	srv := &http.Server{Handler: page.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	defer func() {
+	return func() {
 		close(done) // ends the event streams
 		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if srv.Shutdown(sctx) != nil {
 			srv.Close()
 		}
-	}()
+	}
+}
 
-	env := ChildEnv(os.Environ(), map[string]string{
+// childEnv is the children's environment: this process's, with the
+// settings that point them at the fakes and the data directory.
+func (r *run) childEnv() []string {
+	return ChildEnv(os.Environ(), map[string]string{
 		"TELEGRAM_BOT_TOKEN":        demoToken,
-		"TELEGRAM_API_ENDPOINT":     fake.Endpoint(),
-		"RASTREIO_DB":               filepath.Join(dir, "rastreio.db"),
+		"TELEGRAM_API_ENDPOINT":     r.fake.Endpoint(),
+		"RASTREIO_DB":               filepath.Join(r.dir, "rastreio.db"),
 		"RASTREIO_PROVIDERS":        "correios",
-		"CORREIOS_API_URL":          corr.URL,
+		"CORREIOS_API_URL":          r.corr.URL,
 		"CORREIOS_USER":             demoUser,
 		"CORREIOS_ACCESS_CODE":      demoAccessCode,
 		"RASTREIO_RECHECK_INTERVAL": "0",
 		// The bot's promise needs a positive interval; with
 		// DEMO_PASS_INTERVAL=0 the passes run back to back.
-		"RASTREIO_PASS_INTERVAL": max(cfg.PassInterval, time.Second).String(),
-		"LOG_LEVEL":              cfg.ChildLogLevel,
+		"RASTREIO_PASS_INTERVAL": max(r.cfg.PassInterval, time.Second).String(),
+		"LOG_LEVEL":              r.cfg.ChildLogLevel,
 	})
-	childOut := cfg.ChildOut
-	if childOut == nil {
-		childOut = os.Stderr
-	}
-	sup := &Supervisor{Env: env, Log: log, Grace: cfg.Grace}
+}
 
-	cctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer func() {
-		stop()
-		wg.Wait() // every child stopped and reaped
-	}()
+// startBot keeps rastreio-bot running until ctx ends, started again a
+// second after it exits. The channel it returns gets an exit's error when
+// nobody took the previous one yet.
+func (r *run) startBot(ctx context.Context) <-chan error {
 	botExits := make(chan error, 1)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		s := *sup
-		s.Out = prefixWriter(childOut, "bot: ")
-		s.RunLoop(cctx, "rastreio-bot", cfg.BotPath, nil, time.Second, func(err error, took time.Duration) {
-			log.Warn("rastreio-bot exited; starting it again", slog.Int("exit", ExitCode(err)), slog.Duration("ran", took.Round(time.Millisecond)))
+	r.children.Go(func() {
+		s := *r.sup
+		s.Out = prefixWriter(r.childOut, "bot: ")
+		s.RunLoop(ctx, "rastreio-bot", r.cfg.BotPath, nil, time.Second, func(err error, took time.Duration) {
+			r.log.Warn("rastreio-bot exited; starting it again", slog.Int("exit", ExitCode(err)), slog.Duration("ran", took.Round(time.Millisecond)))
 			select {
 			case botExits <- err:
 			default:
 			}
 		})
-	}()
-	go func() {
-		defer wg.Done()
-		s := *sup
-		s.Out = prefixWriter(childOut, "tracker: ")
-		s.RunLoop(cctx, "rastreio-tracker", cfg.TrackerPath, nil, cfg.PassInterval, func(err error, took time.Duration) {
+	})
+	return botExits
+}
+
+// trackerLoop runs rastreio-tracker until ctx ends, one pass
+// PassInterval after the previous one ended.
+func (r *run) trackerLoop(ctx context.Context) {
+	r.children.Go(func() {
+		s := *r.sup
+		s.Out = prefixWriter(r.childOut, "tracker: ")
+		s.RunLoop(ctx, "rastreio-tracker", r.cfg.TrackerPath, nil, r.cfg.PassInterval, func(err error, took time.Duration) {
 			if err != nil {
-				log.Warn("a tracker pass failed", slog.Int("exit", ExitCode(err)), slog.Duration("took", took.Round(time.Millisecond)))
+				r.log.Warn("a tracker pass failed", slog.Int("exit", ExitCode(err)), slog.Duration("took", took.Round(time.Millisecond)))
 			}
 		})
-	}()
+	})
+}
 
-	// Ready once the bot has started (it polls right after).
-	ready := time.NewTimer(cfg.ReadyTimeout)
-	defer ready.Stop()
-wait:
+// waitBot waits until the bot has started (it polls right after), or
+// ReadyTimeout has passed (the page opens anyway). ready is false when
+// the demo ends first: ctx ended (err nil), or the bot refused its
+// settings (exit 78).
+func (r *run) waitBot(ctx context.Context, botExits <-chan error) (ready bool, err error) {
+	timeout := time.NewTimer(r.cfg.ReadyTimeout)
+	defer timeout.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-hub.BotUp():
-			break wait
+			return false, nil
+		case <-r.hub.BotUp():
+			return true, nil
 		case err := <-botExits:
 			if code := ExitCode(err); code == 78 {
-				return fmt.Errorf("rastreio-bot refused its settings (exit 78): see its log above")
+				return false, fmt.Errorf("rastreio-bot refused its settings (exit 78): see its log above")
 			}
-		case <-ready.C:
-			log.Warn("the bot has not started yet; the page opens anyway", slog.Duration("waited", cfg.ReadyTimeout))
-			break wait
+		case <-timeout.C:
+			r.log.Warn("the bot has not started yet; the page opens anyway", slog.Duration("waited", r.cfg.ReadyTimeout))
+			return true, nil
 		}
 	}
-	url := "http://" + ln.Addr().String() + "/"
-	fmt.Fprintf(cfg.Stdout, "rastreio demo ready: open %s in a browser (Ctrl-C stops it; data in %s)\n", url, dir)
-	<-ctx.Done()
-	return nil
 }
 
 // prefixWriter writes each line to w with prefix (whole lines only, so
