@@ -66,11 +66,11 @@ func (b *Bot) onErase(ctx context.Context, q *tgbotapi.CallbackQuery) string {
 	n, err := b.st.DeleteChatData(ctx, chat.ID)
 	if err != nil {
 		b.log.Error("deleting a chat's data failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
-		return "Não consegui apagar agora. Tente de novo daqui a pouco."
+		return eraseFailedToast
 	}
 	b.log.Info("chat data deleted on request", slog.Int64("chat_id", chat.ID), slog.Int("codes", n))
 	b.edit(ctx, chat.ID, q.Message.MessageID, eraseDoneText(n, isGroup(chat)))
-	return "Dados apagados"
+	return erasedToast
 }
 
 func (b *Bot) answer(id, text string) {
@@ -96,16 +96,16 @@ func (b *Bot) edit(ctx context.Context, chatID int64, msgID int, html string) {
 func (b *Bot) showHistory(ctx context.Context, chat *tgbotapi.Chat, code string) string {
 	p, err := b.st.TrackedPackage(ctx, chat.ID, code)
 	if errors.Is(err, store.ErrNotFound) {
-		return "Esse código não está mais na lista."
+		return notListedToast
 	}
 	if err != nil {
 		b.log.Error("reading a package failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
-		return "Não consegui ler o histórico agora."
+		return historyFailedToast
 	}
 	evs, total, err := b.st.RecentEvents(ctx, code, HistoryMax)
 	if err != nil {
 		b.log.Error("reading events failed", slog.String("code", code), slog.Any("error", err))
-		return "Não consegui ler o histórico agora."
+		return historyFailedToast
 	}
 	b.reply(ctx, chat.ID, renderHistory(p, evs, total, b.now()), nil)
 	return ""
@@ -116,7 +116,7 @@ func (b *Bot) removeFromList(ctx context.Context, q *tgbotapi.CallbackQuery, cod
 	p, err := b.st.TrackedPackage(ctx, chat.ID, code)
 	if errors.Is(err, store.ErrNotFound) {
 		b.dropButtons(q, code)
-		return "Esse código já tinha saído da lista."
+		return alreadyRemovedToast
 	}
 	if err == nil {
 		who := &remover{b: b, chat: chat, user: q.From}
@@ -130,7 +130,7 @@ func (b *Bot) removeFromList(ctx context.Context, q *tgbotapi.CallbackQuery, cod
 	}
 	if err != nil {
 		b.log.Error("removing a code failed", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
-		return "Não consegui remover agora. Tente de novo daqui a pouco."
+		return removeFailedToast
 	}
 	b.dropButtons(q, code)
 	b.undo.put(chat.ID, code, p.Description, p.AddedBy, b.now().Add(UndoWindow))

@@ -408,3 +408,13 @@ func historyEarlier(n int) string {
 	}
 	return fmt.Sprintf("\n<i>… e mais %d movimentações anteriores</i>", n)
 }
+
+// Toasts: the short answers to a pressed button (answerCallbackQuery).
+const (
+	eraseFailedToast    = "Não consegui apagar agora. Tente de novo daqui a pouco."
+	erasedToast         = "Dados apagados"
+	notListedToast      = "Esse código não está mais na lista."
+	historyFailedToast  = "Não consegui ler o histórico agora."
+	alreadyRemovedToast = "Esse código já tinha saído da lista."
+	removeFailedToast   = "Não consegui remover agora. Tente de novo daqui a pouco."
+)
