@@ -10,6 +10,7 @@ import (
 
 	"github.com/rastreio/rastreio/internal/brasilia"
 	"github.com/rastreio/rastreio/internal/tracking"
+	"github.com/rastreio/rastreio/internal/tracking/trackingtest"
 )
 
 func readFixture(tb testing.TB, name string) []byte {
@@ -239,27 +240,8 @@ func FuzzParseResponse(f *testing.F) {
 			if !asked[code] {
 				t.Fatalf("result for %q not asked", code)
 			}
-			switch r.Status {
-			case tracking.Found:
-				if len(r.Events) == 0 {
-					t.Fatalf("%s Found without events", code)
-				}
-			case tracking.NotYet, tracking.Invalid, tracking.NotOurs:
-			default:
-				t.Fatalf("%s: status %v", code, r.Status)
-			}
-			keys := map[string]bool{}
-			for i, e := range r.Events {
-				if e.Key == "" || keys[e.Key] {
-					t.Fatalf("%s: empty or duplicate key %q", code, e.Key)
-				}
-				keys[e.Key] = true
-				if i > 0 && e.At.Before(r.Events[i-1].At) {
-					t.Fatalf("%s: events not oldest first", code)
-				}
-				if e.Kind == "" {
-					t.Fatalf("%s: empty kind", code)
-				}
+			if err := trackingtest.CheckResult(r); err != nil {
+				t.Fatalf("%s: %v", code, err)
 			}
 		}
 		// Whatever parsed must survive a JSON round trip of the results.

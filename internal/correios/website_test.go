@@ -6,6 +6,7 @@ import (
 
 	"github.com/rastreio/rastreio/internal/correios"
 	"github.com/rastreio/rastreio/internal/tracking"
+	"github.com/rastreio/rastreio/internal/tracking/trackingtest"
 )
 
 func TestWebsiteFixtureDetails(t *testing.T) {
@@ -63,21 +64,8 @@ func FuzzParseWebsite(f *testing.F) {
 		if !ok {
 			return
 		}
-		switch r.Status {
-		case tracking.Found:
-			if len(r.Events) == 0 {
-				t.Fatal("Found without events")
-			}
-		case tracking.NotYet, tracking.Invalid, tracking.NotOurs:
-		default:
-			t.Fatalf("status %v", r.Status)
-		}
-		seen := map[string]bool{}
-		for i, e := range r.Events {
-			if e.Key == "" || seen[e.Key] || (i > 0 && e.At.Before(r.Events[i-1].At)) {
-				t.Fatalf("bad history %+v", r.Events)
-			}
-			seen[e.Key] = true
+		if err := trackingtest.CheckResult(r); err != nil {
+			t.Fatalf("%v: %+v", err, r)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rastreio/rastreio/internal/pacotevicio"
 	"github.com/rastreio/rastreio/internal/tracking"
+	"github.com/rastreio/rastreio/internal/tracking/trackingtest"
 )
 
 // FuzzClassify: any status and body give a result or one of the typed
@@ -38,21 +39,8 @@ func FuzzClassify(f *testing.F) {
 		if !ok {
 			return
 		}
-		switch r.Status {
-		case tracking.Found:
-			if len(r.Events) == 0 {
-				t.Fatal("Found without events")
-			}
-		case tracking.NotYet, tracking.Invalid, tracking.NotOurs:
-		default:
-			t.Fatalf("status %v", r.Status)
-		}
-		seen := map[string]bool{}
-		for i, e := range r.Events {
-			if e.Key == "" || seen[e.Key] || (i > 0 && e.At.Before(r.Events[i-1].At)) {
-				t.Fatalf("bad history %+v", r.Events)
-			}
-			seen[e.Key] = true
+		if err := trackingtest.CheckResult(r); err != nil {
+			t.Fatalf("%v: %+v", err, r)
 		}
 	})
 }

@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/rastreio/rastreio/internal/tracking"
+	"github.com/rastreio/rastreio/internal/tracking/trackingtest"
 )
 
 // FuzzAccepted: any gettrackinfo record decodes to a sane result.
@@ -28,15 +28,8 @@ func FuzzAccepted(f *testing.F) {
 		if !ok {
 			return
 		}
-		if r.Status == tracking.Found && len(r.Events) == 0 {
-			t.Fatal("Found without events")
-		}
-		seen := map[string]bool{}
-		for i, e := range r.Events {
-			if e.Key == "" || seen[e.Key] || (i > 0 && e.At.Before(r.Events[i-1].At)) || e.Kind == "" {
-				t.Fatalf("bad history %+v", r.Events)
-			}
-			seen[e.Key] = true
+		if err := trackingtest.CheckResult(r); err != nil {
+			t.Fatalf("%v: %+v", err, r)
 		}
 	})
 }
