@@ -15,7 +15,7 @@ func CheckResult(r tracking.Result) error {
 	switch r.Status {
 	case tracking.Found:
 		if len(r.Events) == 0 {
-			return fmt.Errorf("Found without events")
+			return fmt.Errorf("status Found without events")
 		}
 	case tracking.NotYet, tracking.Invalid, tracking.NotOurs:
 	default:
