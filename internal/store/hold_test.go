@@ -97,15 +97,7 @@ func TestBotWritesDuringHeavySave(t *testing.T) {
 	if st.Found != len(cs) || st.NewEvents != len(cs)*tracking.MaxEvents || st.Queued != len(cs) {
 		t.Fatalf("saved %+v, want %d codes with %d events each, one message each", st, len(cs), tracking.MaxEvents)
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if longest >= time.Second || writes < int(took/time.Second) {
-		t.Fatalf("the bot's longest write took %v (%d writes in %v), want under a second", longest, writes, took)
-	}
-	if took < 1200*time.Millisecond {
-		t.Fatalf("the save took %v: too short to show anything (make it larger)", took)
-	}
+	botGotIn(t, "save", took, longest, writes, err)
 }
 
 // While a pass expires many parcels of 1,000 events each (one
@@ -157,15 +149,7 @@ FROM parcels p, n WHERE p.code LIKE 'QQ%'`, string(tracking.KindTransit), saved.
 	if err := tracker.db.QueryRow("SELECT (SELECT COUNT(*) FROM parcels WHERE code LIKE 'QQ%') + (SELECT COUNT(*) FROM events)").Scan(&left); err != nil || left != 0 {
 		t.Fatalf("%d parcels and events left (%v), want none", left, err)
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if longest >= time.Second || writes < int(took/time.Second) {
-		t.Fatalf("the bot's longest write took %v (%d writes in %v), want under a second", longest, writes, took)
-	}
-	if took < 1200*time.Millisecond {
-		t.Fatalf("the expiry took %v: too short to show anything (make it larger)", took)
-	}
+	botGotIn(t, "expiry", took, longest, writes, err)
 }
 
 // A provider's 15,000 events of one code are stored as the newest
@@ -216,5 +200,21 @@ func BenchmarkBotWaitDuringSave(b *testing.B) {
 			len(cs), tracking.MaxEvents, took.Round(time.Millisecond), longest.Round(time.Millisecond), ratio, writes)
 		b.Log(line)
 		fmt.Fprintln(os.Stderr, line)
+	}
+}
+
+// botGotIn fails the test unless the bot's writes during a long write of
+// the tracker's (what, lasting took) all went in, each within a second,
+// and the write lasted long enough to show it.
+func botGotIn(t *testing.T, what string, took, longest time.Duration, writes int, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if longest >= time.Second || writes < int(took/time.Second) {
+		t.Fatalf("the bot's longest write took %v (%d writes in %v), want under a second", longest, writes, took)
+	}
+	if took < 1200*time.Millisecond {
+		t.Fatalf("the %s took %v: too short to show anything (make it larger)", what, took)
 	}
 }
